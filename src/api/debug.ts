@@ -1,0 +1,58 @@
+import { errorMessage } from '../errors.js';
+import { loadTargetConfig } from '../project/load-profile.js';
+import { loadProjectContext, type CommonOptions } from './project-context.js';
+import { openTarget } from './runtime.js';
+import { openDuckDb } from '../engines/duckdb.js';
+import { mkdir } from 'node:fs/promises';
+
+export interface DebugCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** `tm debug`: project, profile, target connection and DuckDB, each checked and reported. */
+export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
+  const checks: DebugCheck[] = [];
+  let projectDir = options.projectDir ?? process.cwd();
+  try {
+    const ctx = await loadProjectContext(options);
+    projectDir = ctx.project.projectDir;
+    checks.push({ name: 'project', ok: true, detail: `${ctx.project.name}: ${ctx.manifest.models.size} models, ${ctx.manifest.sources.size} sources, ${ctx.manifest.tests.size} tests` });
+  } catch (err) {
+    checks.push({ name: 'project', ok: false, detail: errorMessage(err) });
+    return checks;
+  }
+  let config;
+  try {
+    config = await loadTargetConfig(projectDir, options.target);
+    checks.push({ name: 'profile', ok: true, detail: `target ${config.name} (${config.type}, schema ${config.schema})` });
+  } catch (err) {
+    checks.push({ name: 'profile', ok: false, detail: errorMessage(err) });
+    return checks;
+  }
+  try {
+    const target = await openTarget(config, 1);
+    try {
+      const session = await target.acquire();
+      const [row] = await session.query<{ version: string }>('SELECT version() AS version');
+      await session.release();
+      checks.push({ name: 'connection', ok: true, detail: `${target.label}: ${row.version.split(' on ')[0]}` });
+    } finally {
+      await target.close();
+    }
+  } catch (err) {
+    checks.push({ name: 'connection', ok: false, detail: errorMessage(err) });
+  }
+  try {
+    await mkdir(config.duckdb.tempDirectory, { recursive: true });
+    const duck = await openDuckDb(config.duckdb);
+    const s = await duck.connect();
+    const [row] = await s.all<{ v: string; tz: string }>(`SELECT version() AS v, current_setting('TimeZone') AS tz`);
+    duck.close();
+    checks.push({ name: 'duckdb', ok: true, detail: `${row.v}, memory_limit ${config.duckdb.memoryLimit}, TimeZone ${row.tz}` });
+  } catch (err) {
+    checks.push({ name: 'duckdb', ok: false, detail: errorMessage(err) });
+  }
+  return checks;
+}

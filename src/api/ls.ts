@@ -1,0 +1,34 @@
+import { selectNodes, type NodeKind } from '../graph/select.js';
+import { loadProjectContext, type CommonOptions } from './project-context.js';
+
+export interface LsOptions extends CommonOptions {
+  readonly select?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly kinds?: readonly NodeKind[];
+}
+
+export interface ListedNode {
+  readonly unique_id: string;
+  readonly name: string;
+  readonly kind: NodeKind;
+  readonly path: string;
+  readonly tags: readonly string[];
+  readonly materialized?: string;
+}
+
+/** `tm ls`: the selected nodes, in run order. */
+export async function ls(options: LsOptions): Promise<ListedNode[]> {
+  const ctx = await loadProjectContext(options);
+  const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: options.kinds ?? ['model'] });
+  return ids.map((id) => {
+    const node = ctx.graph.nodes.get(id)!;
+    return {
+      unique_id: id,
+      name: node.name,
+      kind: node.kind,
+      path: node.path,
+      tags: node.kind === 'model' ? node.config.tags : [],
+      materialized: node.kind === 'model' ? node.config.materialized : undefined,
+    };
+  });
+}

@@ -1,0 +1,85 @@
+import Handlebars from 'handlebars';
+import type { DuckDb } from '../engines/duckdb.js';
+import { errorMessage, TmError } from '../errors.js';
+import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
+import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
+import { prepareSource, type PreparedSource } from '../sources/prepare-source.js';
+import { openSourceLocation } from '../sources/location.js';
+import type { ListedFile, PartitionFilter, SourceLocation } from '../sources/types.js';
+import path from 'node:path';
+
+export interface SourceSetup {
+  readonly projectDir: string;
+  readonly stateDir: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly log: Log;
+  readonly filterFor?: (source: SourceNode) => PartitionFilter | undefined;
+}
+
+/** Opens a source's location with the engine's S3 settings (env `TM_S3_*` / AWS chain). */
+export async function openLocationFor(source: SourceNode, projectDir: string, stateDir: string): Promise<SourceLocation> {
+  return openSourceLocation(source.location, projectDir, {
+    extension: source.format,
+    s3: {
+      endpoint: process.env.TM_S3_ENDPOINT || undefined,
+      region: process.env.TM_S3_REGION || process.env.AWS_REGION || undefined,
+      concurrency: process.env.TM_S3_CONCURRENCY ? Number(process.env.TM_S3_CONCURRENCY) : undefined,
+      cacheMaxBytes: process.env.TM_S3_CACHE_MAX_BYTES ? Number(process.env.TM_S3_CACHE_MAX_BYTES) : undefined,
+      cacheDir: process.env.TM_S3_CACHE_DIR ? path.resolve(process.env.TM_S3_CACHE_DIR) : path.join(stateDir, 's3-cache'),
+    },
+  });
+}
+
+/** Sources read (in DuckDB) by the given models. */
+export function sourcesOf(manifest: Manifest, models: readonly ModelNode[]): SourceNode[] {
+  const names = new Set(models.filter((m) => m.config.engine === 'duckdb').flatMap((m) => m.sources));
+  return [...names].map((n) => manifest.sources.get(n)!).filter(Boolean);
+}
+
+/** Prepares each source once per run and prints what was read and what was left out. */
+export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: readonly SourceNode[], setup: SourceSetup): Promise<Map<string, PreparedSource>> {
+  const prepared = new Map<string, PreparedSource>();
+  const session = await duck.connect();
+  try {
+    for (const source of sources) {
+      const started = performance.now();
+      const location = await openLocationFor(source, setup.projectDir, setup.stateDir);
+      const hb = Handlebars.create();
+      let result: PreparedSource;
+      try {
+        result = await prepareSource(session, source, location, {
+          filter: setup.filterFor?.(source),
+          renderRule: (check, rule) => {
+            try {
+              return hb.compile(check, { noEscape: true, strict: true })({ ...manifest.vars, ...setup.values });
+            } catch (err) {
+              throw new TmError(`${source.path}: sources.${source.name}.rules '${rule}': ${errorMessage(err).split('\n')[0]}`);
+            }
+          },
+        });
+      } catch (err) {
+        if (err instanceof TmError) throw err;
+        throw new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+      }
+      prepared.set(source.name, result);
+      setup.log(describePreparedSource(result, elapsedSince(started)));
+      for (const bad of result.unreadableFiles) setup.log(`    skipped file ${bad.uri}: ${bad.reason}`);
+    }
+  } finally {
+    session.close();
+  }
+  return prepared;
+}
+
+export function describePreparedSource(s: PreparedSource, seconds: number): string {
+  const excludedTotal = Object.values(s.excluded).reduce((a, b) => a + b, 0);
+  const rules = Object.entries(s.excluded).map(([rule, n]) => `${rule} ${formatCount(n)}`).join(', ');
+  const unreadable = s.unreadableFiles.length ? ` (${s.unreadableFiles.length} unreadable)` : '';
+  return (
+    `source ${s.name}: ${formatCount(s.files.length)} files${unreadable}, ${formatCount(s.rowsRead)} rows read, ` +
+    `${formatCount(s.validRows)} valid, ${formatCount(s.duplicates)} duplicates, ${formatCount(excludedTotal)} excluded` +
+    `${rules ? ` [${rules}]` : ''} in ${seconds.toFixed(2)}s`
+  );
+}
+
+export type { ListedFile };

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { writeManifestArtifact } from '../artifacts/manifest-artifact.js';
+import { TmError } from '../errors.js';
+import { buildGraph, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
+import { buildManifest } from '../manifest/build-manifest.js';
+import type { Manifest } from '../manifest/types.js';
+import { loadProjectConfig, type ProjectConfig } from '../project/load-project.js';
+
+/** Options every command takes. */
+export interface CommonOptions {
+  /** Project folder; relative paths in the project resolve against it. Default: the current folder. */
+  readonly projectDir?: string;
+  readonly target?: string;
+  /** `--vars '{json}'`, already parsed. */
+  readonly vars?: Readonly<Record<string, unknown>>;
+  /** Progress output; default: stdout. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ProjectContext {
+  readonly project: ProjectConfig;
+  readonly manifest: Manifest;
+  readonly graph: ProjectGraph;
+  /** Absolute path of the artifacts folder (`target/`). */
+  readonly targetDir: string;
+}
+
+/** Parse -> manifest -> graph, and `target/manifest.json` written: the first stages of every command. */
+export async function loadProjectContext(options: CommonOptions): Promise<ProjectContext> {
+  const projectDir = path.resolve(options.projectDir ?? process.cwd());
+  const project = await loadProjectConfig(projectDir);
+  const manifest = await buildManifest(project, options.vars ?? {});
+  const graph = buildGraph(manifest);
+  const targetDir = path.join(projectDir, project.targetPath);
+  await writeManifestArtifact(targetDir, manifest, (id) => parentsOf(graph, id));
+  return { project, manifest, graph, targetDir };
+}
+
+/** `--vars` accepts JSON (or YAML-ish `{key: value}` is not accepted: JSON keeps it unambiguous). */
+export function parseVarsOption(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new TmError(`--vars must be a JSON object, e.g. '{"hot_lookback_minutes": 30}': ${(err as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TmError(`--vars must be a JSON object`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { writeRunResults, type NodeResult } from '../artifacts/run-results.js';
+import { createTemplateEnv } from '../compile/template-env.js';
+import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { elapsedSince, type Log } from '../execute/progress.js';
+import { runModels, type ModelHooks } from '../execute/run-models.js';
+import { topologicalOrder } from '../graph/build-graph.js';
+import { selectNodes } from '../graph/select.js';
+import type { ModelNode } from '../manifest/types.js';
+import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
+import { prepareSources, sourcesOf } from './prepare-sources.js';
+import { openRuntime, stateDirOf, type Runtime } from './runtime.js';
+import { parseNow, sqlTimestamp } from './time.js';
+
+export interface RunOptions extends CommonOptions {
+  readonly select?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly threads?: number;
+  readonly fullRefresh?: boolean;
+  /** Wall clock override (`--now`), for tests and backfills. */
+  readonly now?: string;
+}
+
+export interface RunOutcome {
+  readonly exitCode: number;
+  readonly results: readonly NodeResult[];
+}
+
+/** Extension point for run-level preparation (e.g. the incremental tier's clocks and locks). */
+export interface RunExtension {
+  readonly prepare?: (ctx: { project: ProjectContext; runtime: Runtime; models: readonly ModelNode[]; now: Date; log: Log }) => Promise<{
+    readonly values?: Readonly<Record<string, string>>;
+    readonly hooksFor?: (model: ModelNode) => Promise<ModelHooks>;
+  }>;
+}
+
+const defaultLog: Log = (line) => process.stdout.write(line + '\n');
+
+/** `tm run`: parse, select, prepare sources, run models in DAG order, write run_results.json. */
+export async function run(options: RunOptions, extension: RunExtension = {}): Promise<RunOutcome> {
+  const log = options.log ?? defaultLog;
+  const started = performance.now();
+  const startedAt = new Date();
+  const ctx = await loadProjectContext(options);
+  const selected = withTempAncestors(ctx, selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] }));
+  const models = selected.map((id) => ctx.graph.nodes.get(id) as ModelNode);
+  const now = parseNow(options.now);
+  const runtime = await openRuntime(ctx.project.projectDir, options.target, options.threads);
+  const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
+  log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
+  let results: NodeResult[] = [];
+  try {
+    const baseValues = { now: sqlTimestamp(now), run_started_at: sqlTimestamp(startedAt) };
+    const extra = (await extension.prepare?.({ project: ctx, runtime, models, now, log })) ?? {};
+    const values = { ...baseValues, ...(extra.values ?? {}) };
+    const stateDir = stateDirOf(ctx.project.projectDir);
+    const sources = await prepareSources(runtime.duck, ctx.manifest, sourcesOf(ctx.manifest, models), {
+      projectDir: ctx.project.projectDir, stateDir, values, log,
+    });
+    results = await runModels({
+      manifest: ctx.manifest,
+      graph: ctx.graph,
+      selected,
+      target: runtime.target,
+      duck: runtime.duck,
+      templates: await createTemplateEnv(ctx.manifest),
+      sources,
+      threads,
+      fullRefresh: options.fullRefresh ?? false,
+      values,
+      compiledDir: path.join(ctx.targetDir, 'compiled'),
+      runId: randomBytes(3).toString('hex'),
+      log,
+      hooksFor: extra.hooksFor,
+    });
+    const seconds = elapsedSince(started);
+    await writeRunResults(ctx.targetDir, {
+      command: 'run',
+      target: runtime.config.name,
+      started_at: startedAt.toISOString(),
+      elapsed_s: seconds,
+      results,
+      sources: [...sources.values()].map((s) => ({
+        name: s.name, files: s.files.length, unreadable_files: s.unreadableFiles, rows_read: s.rowsRead,
+        valid_rows: s.validRows, duplicates: s.duplicates, rows_excluded: s.excluded, clock: s.clock,
+      })),
+    });
+    log(summaryLine('models', results, seconds));
+  } finally {
+    await runtime.close();
+  }
+  const failed = results.some((r) => r.status === 'error');
+  return { exitCode: failed ? EXIT_FAILED : EXIT_OK, results };
+}
+
+/** `temp` models live only for a run in DuckDB, so the ones a selected model reads always run with it. */
+function withTempAncestors(ctx: ProjectContext, selected: readonly string[]): string[] {
+  const chosen = new Set(selected);
+  const byName = ctx.manifest.models;
+  const visit = (names: readonly string[]) => {
+    for (const name of names) {
+      const m = byName.get(name);
+      if (m && m.config.materialized === 'temp' && !chosen.has(m.uniqueId)) {
+        chosen.add(m.uniqueId);
+        visit(m.refs);
+      }
+    }
+  };
+  for (const id of selected) visit((ctx.graph.nodes.get(id) as ModelNode).refs);
+  return topologicalOrder(ctx.graph, chosen);
+}
+
+export function summaryLine(noun: string, results: readonly NodeResult[], seconds: number): string {
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const parts = [`${count('success')} OK`, `${count('error')} error`, `${count('skipped')} skipped`];
+  return `Finished ${results.length} ${noun} in ${seconds.toFixed(2)}s: ${parts.join(', ')}`;
+}

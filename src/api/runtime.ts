@@ -1,0 +1,48 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { openDuckDb, type DuckDb } from '../engines/duckdb.js';
+import { openPgliteTarget } from '../engines/pglite.js';
+import { openPostgresTarget } from '../engines/postgres.js';
+import type { Target } from '../engines/target.js';
+import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
+
+/** The open connections of one command: the target database and a DuckDB for compute. */
+export interface Runtime {
+  readonly config: TargetConfig;
+  readonly target: Target;
+  readonly duck: DuckDb;
+  close(): Promise<void>;
+}
+
+export async function openTarget(config: TargetConfig, threads: number): Promise<Target> {
+  if (config.type === 'pglite') return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema });
+  // Each running model may hold one session and borrow more to build indexes in parallel.
+  return openPostgresTarget({ name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1) });
+}
+
+export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number): Promise<Runtime> {
+  const config = await loadTargetConfig(projectDir, targetName);
+  const threads = threadsOverride ?? config.threads;
+  await mkdir(config.duckdb.tempDirectory, { recursive: true });
+  const target = await openTarget(config, threads);
+  let duck: DuckDb;
+  try {
+    duck = await openDuckDb(config.duckdb);
+  } catch (err) {
+    await target.close();
+    throw err;
+  }
+  return {
+    config,
+    target,
+    duck,
+    async close() {
+      duck.close();
+      await target.close();
+    },
+  };
+}
+
+export function stateDirOf(projectDir: string): string {
+  return path.join(projectDir, '.tm');
+}

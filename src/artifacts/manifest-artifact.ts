@@ -1,0 +1,27 @@
+import path from 'node:path';
+import type { Manifest } from '../manifest/types.js';
+import { writeJsonAtomic } from './write-json.js';
+
+export const MANIFEST_SCHEMA = 'tm/manifest/v1';
+
+/** `target/manifest.json`: the parsed project, for tools and for reading what tm understood. */
+export async function writeManifestArtifact(targetDir: string, manifest: Manifest, parentsOf: (id: string) => string[]): Promise<void> {
+  const nodes: Record<string, unknown> = {};
+  for (const m of manifest.models.values()) {
+    nodes[m.uniqueId] = {
+      kind: m.kind, name: m.name, path: m.path, folders: m.folders, description: m.description, config: m.config,
+      columns: m.columns, primary_key: m.primaryKey, indexes: m.indexes, tests: m.tests, depends_on: parentsOf(m.uniqueId),
+    };
+  }
+  for (const s of manifest.sources.values()) {
+    nodes[s.uniqueId] = { kind: s.kind, name: s.name, location: s.location, format: s.format, columns: s.columns, rules: s.rules, dedup: s.dedup };
+  }
+  for (const t of manifest.tests.values()) {
+    nodes[t.uniqueId] = { kind: t.kind, name: t.name, path: t.path, severity: t.severity, depends_on: parentsOf(t.uniqueId) };
+  }
+  await writeJsonAtomic(path.join(targetDir, 'manifest.json'), {
+    metadata: { schema: MANIFEST_SCHEMA, project: manifest.projectName, generated_at: new Date().toISOString() },
+    vars: manifest.vars,
+    nodes,
+  });
+}

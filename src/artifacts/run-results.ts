@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { writeJsonAtomic } from './write-json.js';
+
+export const RUN_RESULTS_SCHEMA = 'tm/run-results/v1';
+
+export interface NodeResult {
+  readonly unique_id: string;
+  readonly name: string;
+  readonly kind: 'model' | 'test' | 'source';
+  readonly status: 'success' | 'error' | 'skipped' | 'pass' | 'warn' | 'fail';
+  readonly execution_time_s: number;
+  readonly started_at?: string;
+  readonly completed_at?: string;
+  readonly rows?: number;
+  readonly message?: string;
+  /** Rows left out of this node's inputs, per source contract rule. */
+  readonly rows_excluded?: Readonly<Record<string, number>>;
+  readonly compiled_path?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface RunResults {
+  readonly command: string;
+  readonly target: string;
+  readonly started_at: string;
+  readonly elapsed_s: number;
+  readonly results: readonly NodeResult[];
+  readonly sources?: readonly unknown[];
+}
+
+/** `target/run_results.json`, written atomically. */
+export async function writeRunResults(targetDir: string, run: RunResults): Promise<void> {
+  await writeJsonAtomic(path.join(targetDir, 'run_results.json'), {
+    metadata: { schema: RUN_RESULTS_SCHEMA, generated_at: new Date().toISOString() },
+    ...run,
+  });
+}

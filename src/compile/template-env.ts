@@ -1,0 +1,90 @@
+import { pathToFileURL } from 'node:url';
+import Handlebars from 'handlebars';
+import { projectError, TmError } from '../errors.js';
+import type { Manifest } from '../manifest/types.js';
+import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { templateParseError } from './static-analysis.js';
+
+/** What a template sees at run time: resolved relations and the run's values. */
+export interface RenderContext {
+  readonly resolveRef: (name: string) => string;
+  readonly resolveSource: (name: string) => string;
+  /** `{{this}}`: the model's own relation. */
+  readonly thisRelation: string;
+  readonly isIncremental: boolean;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Values exposed as `{{name}}`, already SQL literals (e.g. `now`, `run_started_at`, `clock`). */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export type TemplateEnv = typeof Handlebars;
+
+/** One Handlebars environment per project: macros registered once, run-time helpers read the context. */
+export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv> {
+  const hb = Handlebars.create();
+  for (const macro of manifest.macros) {
+    if (macro.kind === 'partial') {
+      hb.registerPartial(macro.name, macro.text);
+      continue;
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(macro.path).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw projectError(macro.path, `cannot load helper module: ${(err as Error).message}`);
+    }
+    const helpers = (mod.default && typeof mod.default === 'object' ? mod.default : mod) as Record<string, unknown>;
+    for (const [name, fn] of Object.entries(helpers)) if (typeof fn === 'function') hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+  }
+  const ctx = (options: Handlebars.HelperOptions): RenderContext => (options.data as { root: { __tm: RenderContext } }).root.__tm;
+  hb.registerHelper('ref', (name: string, options: Handlebars.HelperOptions) => ctx(options).resolveRef(name));
+  hb.registerHelper('source', (name: string, options: Handlebars.HelperOptions) => ctx(options).resolveSource(name));
+  hb.registerHelper('is_incremental', (options: Handlebars.HelperOptions) => ctx(options).isIncremental);
+  hb.registerHelper('var', (...args: unknown[]) => {
+    const options = args.pop() as Handlebars.HelperOptions;
+    const [name, fallback] = args as [string, unknown];
+    const vars = ctx(options).vars;
+    if (name in vars) return vars[name];
+    if (args.length > 1) return fallback;
+    throw new TmError(`var '${name}' is not defined (set it in project.yml vars or with --vars)`);
+  });
+  hb.registerHelper('config', (...args: unknown[]) => {
+    const options = args.pop() as Handlebars.HelperOptions;
+    // `{{config key=value}}` only declares (read statically); `{{config "key"}}` reads a value.
+    return args.length ? String(ctx(options).config[String(args[0])] ?? '') : '';
+  });
+  hb.registerHelper('env', (name: string, options: Handlebars.HelperOptions) => {
+    const value = process.env[name];
+    if (value !== undefined) return value;
+    if (options.hash?.default !== undefined) return String(options.hash.default);
+    throw new TmError(`env var ${name} is not set`);
+  });
+  hb.registerHelper('literal', (value: unknown) => quoteLiteral(String(value)));
+  hb.registerHelper('ident', (value: unknown) => quoteIdent(String(value)));
+  return hb;
+}
+
+/** Renders a template; errors name the file and line. */
+export function renderTemplate(hb: TemplateEnv, text: string, file: string, lineOffset: number, context: RenderContext): string {
+  let template: Handlebars.TemplateDelegate;
+  try {
+    template = hb.compile(text, { noEscape: true, strict: true });
+  } catch (err) {
+    throw templateParseError(err, file, lineOffset);
+  }
+  const root: Record<string, unknown> = {
+    ...context.values,
+    __tm: context,
+    toString: () => context.thisRelation,
+  };
+  try {
+    return template(root);
+  } catch (err) {
+    if (err instanceof TmError) throw projectError(file, err.message);
+    const message = (err as Error).message;
+    const m = / - (\d+):\d+$/.exec(message);
+    const line = m ? Number(m[1]) + lineOffset : undefined;
+    throw projectError(file, `template error: ${message.replace(/ in [^\n]* - \d+:\d+$/, '').replace(/ - \d+:\d+$/, '')}`, line);
+  }
+}

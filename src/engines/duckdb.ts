@@ -1,0 +1,73 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface DuckDbSettings {
+  /** DuckDB memory cap, e.g. `1GB`; beyond it DuckDB spills to `tempDirectory`. */
+  readonly memoryLimit: string;
+  readonly threads?: number;
+  readonly tempDirectory: string;
+}
+
+/** One DuckDB connection: statements run one at a time on it. */
+export interface DuckSession {
+  run(sql: string): Promise<void>;
+  /** Rows as JSON-safe objects (timestamps and big integers as strings). For small results only. */
+  all<R = Record<string, unknown>>(sql: string): Promise<R[]>;
+  close(): void;
+}
+
+/** An in-memory DuckDB database; tables created in it are shared by all its sessions. */
+export interface DuckDb {
+  connect(): Promise<DuckSession>;
+  close(): void;
+}
+
+export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
+  const options: Record<string, string> = {
+    memory_limit: settings.memoryLimit,
+    temp_directory: settings.tempDirectory,
+    preserve_insertion_order: 'false',
+  };
+  if (settings.threads) options.threads = String(settings.threads);
+  const instance = await DuckDBInstance.create(':memory:', options);
+  const sessions: DuckDBConnection[] = [];
+  return {
+    async connect() {
+      const connection = await instance.connect();
+      sessions.push(connection);
+      // The spec pins every timestamp to UTC; TimeZone can only be set once ICU is loaded, i.e. per connection.
+      await connection.run(`SET TimeZone = 'UTC'`);
+      return {
+        async run(sql) {
+          await connection.run(sql);
+        },
+        async all<R>(sql: string) {
+          const reader = await connection.runAndReadAll(sql);
+          return reader.getRowObjectsJson() as unknown as R[];
+        },
+        close() {
+          connection.closeSync();
+        },
+      };
+    },
+    close() {
+      for (const s of sessions) {
+        try {
+          s.closeSync();
+        } catch {
+          /* already closed */
+        }
+      }
+      instance.closeSync();
+    },
+  };
+}
+
+/** Quotes an identifier for DuckDB and PostgreSQL alike. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal for DuckDB and PostgreSQL alike (standard_conforming_strings). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,95 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { TmError } from '../errors.js';
+import { quoteIdent } from './duckdb.js';
+import type { Target, TargetSession } from './target.js';
+
+/** Same rule as the PostgreSQL target: dates, timestamps, numerics and int8 come back as strings. */
+const passThrough = (value: string) => value;
+const parsers = { 1082: passThrough, 1114: passThrough, 1184: passThrough, 1700: passThrough, 20: passThrough, 1083: passThrough, 1266: passThrough };
+
+export interface PgliteTargetOptions {
+  readonly name: string;
+  /** Data directory (absolute). */
+  readonly dataDir: string;
+  readonly schema: string;
+}
+
+/**
+ * PGlite: real PostgreSQL in process. One connection, so sessions take turns (a FIFO of waiters),
+ * and CSV arrives through `/dev/blob` from files DuckDB wrote in bounded chunks.
+ */
+export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Target> {
+  await mkdir(options.dataDir, { recursive: true });
+  let db: PGlite;
+  try {
+    db = await PGlite.create(options.dataDir, { parsers });
+    await db.exec(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'`);
+  } catch (err) {
+    throw new TmError(`cannot open the PGlite database at ${options.dataDir}: ${(err as Error).message}`, 2, { cause: err });
+  }
+  let busy: Promise<void> = Promise.resolve();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'tm-pglite-'));
+  let seq = 0;
+  return {
+    kind: 'pglite',
+    name: options.name,
+    database: 'postgres',
+    schema: options.schema,
+    label: `pglite:${options.dataDir}`,
+    maxSessions: 1,
+    sharedByProcesses: false,
+    async acquire() {
+      let release!: () => void;
+      const previous = busy;
+      busy = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      await db.exec(`SET search_path TO ${quoteIdent(options.schema)}, public`);
+      const session: TargetSession = {
+        async query<R>(sql: string, params?: readonly unknown[]) {
+          const result = await db.query<R>(sql, params as unknown[] | undefined);
+          return result.rows;
+        },
+        async exec(sql) {
+          await db.exec(sql);
+        },
+        async copyCsvIn(table, columns, write) {
+          // DuckDB writes the CSV in chunks of bounded size; each chunk goes in as one blob.
+          const dir = path.join(tmp, `in-${seq++}`);
+          await write(dir, true);
+          const cols = columns.map(quoteIdent).join(', ');
+          let rows = 0;
+          try {
+            const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
+            for (const f of files) {
+              const blob = new Blob([await readFile(path.join(dir, f))]);
+              const result = await db.query(`COPY ${table} (${cols}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
+              rows += result.affectedRows ?? 0;
+            }
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+          return rows;
+        },
+        async copyCsvOut(query, file) {
+          const result = await db.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT csv, HEADER)`);
+          const blob = (result as { blob?: Blob }).blob;
+          await writeFile(file, blob ? Buffer.from(await blob.arrayBuffer()) : '');
+          return result.affectedRows ?? 0;
+        },
+        async release() {
+          release();
+        },
+      };
+      return session;
+    },
+    async close() {
+      await busy;
+      await db.close();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+

@@ -1,0 +1,151 @@
+import { execFile } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, open } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { TmError } from '../errors.js';
+import { quoteIdent } from './duckdb.js';
+import type { Target, TargetSession } from './target.js';
+
+const run = promisify(execFile);
+
+/** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
+const RAW_TYPES = new Set([1082, 1114, 1184, 1700, 20, 1083, 1266]);
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (RAW_TYPES.has(oid)) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface PostgresTargetOptions {
+  readonly name: string;
+  readonly url: string;
+  readonly schema: string;
+  readonly maxSessions: number;
+}
+
+/** Host, port and database of a URL, without user or password. */
+export function describeUrl(url: string): { host: string; port: string; database: string } {
+  try {
+    const u = new URL(url);
+    return { host: u.hostname || 'localhost', port: u.port || '5432', database: decodeURIComponent(u.pathname.slice(1)) || 'postgres' };
+  } catch {
+    throw new TmError(`the PostgreSQL URL is not a valid URL (expected postgres://user@host:port/database)`);
+  }
+}
+
+function connectionError(err: unknown, label: string): TmError {
+  const code = (err as { code?: string }).code;
+  const reason =
+    code === 'ECONNREFUSED' ? 'connection refused' :
+    code === 'ENOTFOUND' ? 'host not found' :
+    code === 'ETIMEDOUT' ? 'timed out' :
+    code === '3D000' ? 'database does not exist' :
+    code === '28P01' || code === '28000' ? 'authentication failed' :
+    (err as Error).message;
+  return new TmError(`cannot connect to PostgreSQL at ${label}: ${reason}`, 2, { cause: err });
+}
+
+export async function openPostgresTarget(options: PostgresTargetOptions): Promise<Target> {
+  const where = describeUrl(options.url);
+  const label = `${where.host}:${where.port}/${where.database}`;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxSessions,
+    types,
+    application_name: 'tm',
+    connectionTimeoutMillis: 10_000,
+    options: '-c TimeZone=UTC -c DateStyle=ISO',
+  });
+  pool.on('error', () => undefined); // an idle client lost: the next acquire reconnects
+  const prepared = new WeakSet<pg.PoolClient>();
+  let fifoDir: string | undefined;
+  let fifoSeq = 0;
+  async function makeFifo(): Promise<string> {
+    fifoDir ??= await mkdtemp(path.join(os.tmpdir(), 'tm-fifo-'));
+    const fifo = path.join(fifoDir, `copy-${process.pid}-${fifoSeq++}.csv`);
+    await run('mkfifo', [fifo]);
+    return fifo;
+  }
+  const target: Target = {
+    kind: 'postgres',
+    name: options.name,
+    database: where.database,
+    schema: options.schema,
+    label,
+    maxSessions: options.maxSessions,
+    sharedByProcesses: true,
+    async acquire() {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw connectionError(err, label);
+      }
+      let broken = false;
+      const session: TargetSession = {
+        async query<R>(sql: string, params?: readonly unknown[]) {
+          const result = await client.query(sql, params as unknown[] | undefined);
+          return result.rows as R[];
+        },
+        async exec(sql) {
+          await client.query(sql);
+        },
+        async copyCsvIn(table, columns, write) {
+          // DuckDB writes CSV into a FIFO while COPY reads it: compute and load overlap, no rows in JS.
+          const fifo = await makeFifo();
+          const cols = columns.map(quoteIdent).join(', ');
+          const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+          const loading = pipeline(createReadStream(fifo, { highWaterMark: 1 << 20 }), copy);
+          let writeError: unknown;
+          try {
+            await write(fifo, false);
+          } catch (err) {
+            writeError = err;
+            // Unblock the reader if DuckDB failed before opening the FIFO, so COPY ends.
+            const h = await open(fifo, 'w').catch(() => undefined);
+            await h?.close();
+          }
+          try {
+            await loading;
+          } catch (err) {
+            if (!writeError) throw err;
+          } finally {
+            await rm(fifo, { force: true });
+          }
+          if (writeError) throw writeError;
+          return copy.rowCount;
+        },
+        async copyCsvOut(query, file) {
+          const stream = client.query(copyTo(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`));
+          await pipeline(stream, createWriteStream(file));
+          return stream.rowCount;
+        },
+        async release() {
+          client.release(broken);
+        },
+      };
+      client.on('error', () => {
+        broken = true;
+      });
+      if (!prepared.has(client)) {
+        await client.query(`SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
+          client.release(true);
+          throw connectionError(err, label);
+        });
+        prepared.add(client);
+      }
+      return session;
+    },
+    async close() {
+      await pool.end();
+      if (fifoDir) await rm(fifoDir, { recursive: true, force: true });
+    },
+  };
+  return target;
+}

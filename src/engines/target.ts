@@ -1,0 +1,64 @@
+/** The target database (PostgreSQL or PGlite): a small interface, as Kysely's drivers are. */
+
+/**
+ * Makes DuckDB write the rows as headerless CSV: to the file or FIFO `path`, or, when `chunked`,
+ * into the folder `path` as several files of bounded size.
+ */
+export type CsvWriter = (path: string, chunked: boolean) => Promise<void>;
+
+export interface TargetSession {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /**
+   * `COPY table (columns) FROM STDIN (FORMAT csv)` fed by `write`; returns rows copied.
+   * Rows go from DuckDB's CSV writer to the server without passing through JavaScript objects.
+   */
+  copyCsvIn(table: string, columns: readonly string[], write: CsvWriter): Promise<number>;
+  /** `COPY (query) TO STDOUT (FORMAT csv, HEADER)` into a local file, for reading target rows in DuckDB. */
+  copyCsvOut(query: string, file: string): Promise<number>;
+  release(): Promise<void>;
+}
+
+export interface Target {
+  readonly kind: 'postgres' | 'pglite';
+  /** Target name from profiles.yml. */
+  readonly name: string;
+  readonly database: string;
+  readonly schema: string;
+  /** Where it is, for messages (never holds a password). */
+  readonly label: string;
+  /** Sessions that may work at once (1 for PGlite). */
+  readonly maxSessions: number;
+  /** Whether advisory locks mean anything (several processes can reach the database). */
+  readonly sharedByProcesses: boolean;
+  acquire(): Promise<TargetSession>;
+  close(): Promise<void>;
+}
+
+/** Runs `work` in a transaction on its own session; rolls back on any error. */
+export async function inTransaction<T>(target: Target, work: (session: TargetSession) => Promise<T>): Promise<T> {
+  const session = await target.acquire();
+  try {
+    return await transaction(session, work);
+  } finally {
+    await session.release();
+  }
+}
+
+export async function transaction<T>(session: TargetSession, work: (session: TargetSession) => Promise<T>): Promise<T> {
+  await session.exec('BEGIN');
+  try {
+    const result = await work(session);
+    await session.exec('COMMIT');
+    return result;
+  } catch (err) {
+    await session.exec('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `"schema"."name"` */
+export function qualified(schema: string, name: string): string {
+  return `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,19 @@
+/** Progress lines like a good CLI: one per model with status, rows and seconds. */
+
+export type Log = (line: string) => void;
+
+const WIDTH = 64;
+
+export function modelLine(index: number, total: number, status: string, name: string, detail: string, seconds: number): string {
+  const head = `${String(index).padStart(String(total).length)} of ${total} ${status.padEnd(5)} ${name} `;
+  const dots = '.'.repeat(Math.max(3, WIDTH - head.length));
+  return `  ${head}${dots} ${detail} in ${seconds.toFixed(2)}s`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function elapsedSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}

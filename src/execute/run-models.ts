@@ -1,0 +1,234 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { NodeResult } from '../artifacts/run-results.js';
+import { enforceContract } from '../compile/contract.js';
+import { renderTemplate, type TemplateEnv } from '../compile/template-env.js';
+import { duckTypeFor } from '../compile/type-map.js';
+import { quoteIdent, quoteLiteral, type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import { qualified, type Target } from '../engines/target.js';
+import { errorMessage, TmError } from '../errors.js';
+import { parentsOf, type ProjectGraph } from '../graph/build-graph.js';
+import type { Manifest, ModelNode } from '../manifest/types.js';
+import { strategyFor } from '../materialize/index.js';
+import type { MaterializeInput } from '../materialize/types.js';
+import type { PreparedSource } from '../sources/prepare-source.js';
+import { elapsedSince, formatCount, modelLine, type Log } from './progress.js';
+import { runInOrder } from './scheduler.js';
+
+/** Per-model hooks a caller (e.g. the incremental tier) can add: template values, incremental flag, state writes. */
+export interface ModelHooks {
+  readonly values?: Readonly<Record<string, string>>;
+  readonly isIncremental?: boolean;
+  readonly beforeCommit?: MaterializeInput['beforeCommit'];
+  /** Called after the model succeeded (outside its transaction). */
+  readonly afterSuccess?: () => Promise<void>;
+}
+
+export interface RunModelsInput {
+  readonly manifest: Manifest;
+  readonly graph: ProjectGraph;
+  /** Selected model uniqueIds, in topological order. */
+  readonly selected: readonly string[];
+  readonly target: Target;
+  readonly duck: DuckDb;
+  readonly templates: TemplateEnv;
+  readonly sources: ReadonlyMap<string, PreparedSource>;
+  readonly threads: number;
+  readonly fullRefresh: boolean;
+  /** Values every template sees (SQL literals): `now`, `run_started_at`... */
+  readonly values: Readonly<Record<string, string>>;
+  readonly compiledDir: string;
+  readonly runId: string;
+  readonly log: Log;
+  /** Optional per-model preparation (incremental context), run before the model's SQL is rendered. */
+  readonly hooksFor?: (model: ModelNode) => Promise<ModelHooks>;
+}
+
+/** Models run in DuckDB by default; their result reaches the target by COPY through the model's materialization. */
+export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
+  const { manifest, graph, selected, log } = input;
+  const byId = new Map([...manifest.models.values()].map((m) => [m.uniqueId, m]));
+  const models = selected.map((id) => byId.get(id)!).filter(Boolean);
+  const selectedNames = new Set(models.map((m) => m.name));
+  // Results that a later DuckDB model of this run reads are kept in DuckDB rather than read back from the target.
+  const keep = new Set<string>();
+  for (const m of models) if (m.config.engine === 'duckdb') for (const r of m.refs) if (selectedNames.has(r)) keep.add(r);
+  const inDuck = new Set<string>();
+  const importing = new Map<string, Promise<void>>();
+  const results = new Map<string, NodeResult>();
+  const total = models.length;
+  const indexOf = new Map(models.map((m, i) => [m.uniqueId, i + 1]));
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'tm-run-'));
+
+  const ensureInDuck = async (session: DuckSession, name: string): Promise<void> => {
+    if (inDuck.has(name)) return;
+    let pending = importing.get(name);
+    if (!pending) {
+      pending = importFromTarget(session, input.target, manifest.models.get(name)!, scratch).then(() => {
+        inDuck.add(name);
+      });
+      importing.set(name, pending);
+    }
+    await pending;
+  };
+
+  const runOne = async (id: string): Promise<'success' | 'error'> => {
+    const model = byId.get(id)!;
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    const compiledPath = path.join(input.compiledDir, model.path);
+    const excluded = excludedFor(model, input.sources);
+    const finish = (result: { status: 'success' | 'error'; rows?: number; deleted?: number; message?: string }, line: string) => {
+      const seconds = elapsedSince(started);
+      results.set(id, {
+        unique_id: id, name: model.name, kind: 'model', execution_time_s: seconds, started_at: startedAt,
+        completed_at: new Date().toISOString(), compiled_path: path.relative(manifest.projectDir, compiledPath),
+        rows_excluded: Object.keys(excluded).length ? excluded : undefined, ...result,
+      } as NodeResult);
+      log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : 'ERROR', model.name, line, seconds));
+    };
+    const session = await input.duck.connect();
+    try {
+      const hooks = (await input.hooksFor?.(model)) ?? {};
+      if (model.config.engine === 'duckdb') for (const r of model.refs) await ensureInDuck(session, r);
+      const relation = { schema: input.target.schema, name: model.name, qualified: qualified(input.target.schema, model.name) };
+      const values = { ...input.values, ...(hooks.values ?? {}) };
+      const sql = renderTemplate(input.templates, model.rawSql, model.path, model.bodyLine - 1, {
+        resolveRef: (name) => (model.config.engine === 'duckdb' ? quoteIdent(name) : qualified(input.target.schema, name)),
+        resolveSource: (name) => {
+          if (model.config.engine === 'postgres') throw new TmError(`model '${model.name}' runs in PostgreSQL and cannot read source '${name}' (sources are read by DuckDB)`);
+          const prepared = input.sources.get(name);
+          if (!prepared) throw new TmError(`source '${name}' was not prepared for this run`);
+          return prepared.relation;
+        },
+        thisRelation: relation.qualified,
+        isIncremental: hooks.isIncremental ?? false,
+        vars: manifest.vars,
+        config: { ...model.config.extra, materialized: model.config.materialized, engine: model.config.engine },
+        values,
+      });
+      await mkdir(path.dirname(compiledPath), { recursive: true });
+      await writeFile(compiledPath, sql);
+
+      if (model.config.materialized === 'temp') {
+        await runDuck(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${sql}`, model, compiledPath, manifest.projectDir);
+        inDuck.add(model.name);
+        const [{ n }] = await session.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${quoteIdent(model.name)}`);
+        await hooks.afterSuccess?.();
+        finish({ status: 'success', rows: n }, `TEMP ${formatCount(n)} rows`);
+        return 'success';
+      }
+      const strategy = strategyFor(model.config.materialized);
+      if (!strategy) throw new TmError(`model '${model.name}': materialization '${model.config.materialized}' is not available`);
+      let loadSql: string;
+      let loadInto: MaterializeInput['loadInto'];
+      const columns = model.columns.map((c) => c.name);
+      if (model.config.engine === 'duckdb') {
+        const described = await runDuckAll<{ column_name: string }>(session, `DESCRIBE ${sql}`, model, compiledPath, manifest.projectDir);
+        const contracted = enforceContract(model, sql, described.map((d) => d.column_name));
+        if (keep.has(model.name)) {
+          await runDuck(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${contracted}`, model, compiledPath, manifest.projectDir);
+          inDuck.add(model.name);
+          loadSql = `SELECT * FROM ${quoteIdent(model.name)}`;
+        } else loadSql = contracted;
+        loadInto = (target, table) =>
+          target.copyCsvIn(table, columns, (dest, chunked) =>
+            runDuck(
+              session,
+              `COPY (${loadSql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`,
+              model, compiledPath, manifest.projectDir,
+            ),
+          );
+      } else {
+        loadInto = async (target, table) => {
+          const rows = await target.query<{ n: number }>(
+            `WITH inserted AS (INSERT INTO ${table} (${columns.map(quoteIdent).join(', ')}) SELECT ${columns.map(quoteIdent).join(', ')} FROM (${sql}) AS m RETURNING 1) SELECT count(*)::int AS n FROM inserted`,
+          );
+          return rows[0]?.n ?? 0;
+        };
+      }
+      const result = await strategy({
+        model, target: input.target, relation, loadInto, runId: input.runId, fullRefresh: input.fullRefresh, values,
+        beforeCommit: hooks.beforeCommit,
+      });
+      await hooks.afterSuccess?.();
+      finish({ status: 'success', rows: result.rows, deleted: result.deleted }, result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`));
+      return 'success';
+    } catch (err) {
+      const message = describeModelError(err, model);
+      finish({ status: 'error', message }, 'ERROR');
+      log(`      ${message}`);
+      return 'error';
+    } finally {
+      session.close();
+    }
+  };
+
+  try {
+    await runInOrder(
+      models.map((m) => ({ id: m.uniqueId, dependsOn: parentsOf(graph, m.uniqueId) })),
+      input.threads,
+      runOne,
+      (id, cause) => {
+        const model = byId.get(id)!;
+        const causeName = byId.get(cause)?.name ?? cause;
+        results.set(id, { unique_id: id, name: model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `skipped: upstream '${causeName}' failed` });
+        log(modelLine(indexOf.get(id)!, total, 'SKIP', model.name, `upstream ${causeName} failed`, 0));
+      },
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return models.map((m) => results.get(m.uniqueId)!);
+}
+
+function excludedFor(model: ModelNode, sources: ReadonlyMap<string, PreparedSource>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of model.sources) {
+    const prepared = sources.get(s);
+    if (!prepared) continue;
+    for (const [rule, n] of Object.entries(prepared.excluded)) out[`${s}.${rule}`] = n;
+  }
+  return out;
+}
+
+class ModelSqlError extends TmError {}
+
+async function runDuck(session: DuckSession, sql: string, model: ModelNode, compiledPath: string, projectDir: string): Promise<void> {
+  try {
+    await session.run(sql);
+  } catch (err) {
+    throw new ModelSqlError(`${model.path}: ${errorMessage(err).split('\n')[0]} (compiled SQL: ${path.relative(projectDir, compiledPath)})`, 1, { cause: err });
+  }
+}
+
+async function runDuckAll<R>(session: DuckSession, sql: string, model: ModelNode, compiledPath: string, projectDir: string): Promise<R[]> {
+  try {
+    return await session.all<R>(sql);
+  } catch (err) {
+    throw new ModelSqlError(`${model.path}: ${errorMessage(err).split('\n')[0]} (compiled SQL: ${path.relative(projectDir, compiledPath)})`, 1, { cause: err });
+  }
+}
+
+function describeModelError(err: unknown, model: ModelNode): string {
+  if (err instanceof TmError) return err.message;
+  const e = err as { message?: string; where?: string; detail?: string };
+  const where = e.where ? ` (${e.where.split('\n')[0]})` : '';
+  return `model '${model.name}' (${model.path}): ${errorMessage(err).split('\n')[0]}${where}`;
+}
+
+/** A model not built in this run but read by one that is: its rows come from the target, typed by its contract. */
+async function importFromTarget(session: DuckSession, target: Target, model: ModelNode, scratch: string): Promise<void> {
+  const file = path.join(scratch, `${model.name}.csv`);
+  const t = await target.acquire();
+  try {
+    await t.copyCsvOut(`SELECT ${model.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${qualified(target.schema, model.name)}`, file);
+  } catch (err) {
+    throw new TmError(`cannot read model '${model.name}' from the target (has it been built?): ${errorMessage(err)}`, 1, { cause: err });
+  } finally {
+    await t.release();
+  }
+  const types = model.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckTypeFor(c.type))}`).join(', ');
+  await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, columns = {${types}})`);
+}

@@ -1,0 +1,143 @@
+/** The manifest: everything the project declares, resolved and validated. Plain readonly data. */
+
+export type Materialization = 'replace' | 'upsert' | 'snapshot' | 'append' | 'temp';
+
+/** Where a model's SQL runs: DuckDB over sources and earlier models, or inside the target PostgreSQL. */
+export type ComputeEngine = 'duckdb' | 'postgres';
+
+export interface ColumnSpec {
+  readonly name: string;
+  /** PostgreSQL type as written in YAML, e.g. `VARCHAR(500)`, `INT`, `DECIMAL(10,2)`. */
+  readonly type: string;
+  readonly description?: string;
+  readonly tests?: readonly TestSpec[];
+}
+
+export interface IndexSpec {
+  readonly columns: readonly string[];
+  readonly unique?: boolean;
+}
+
+/** A generic test as declared in YAML: `not_null`, `{unique: {...}}`, `{accepted_range: {min: 0}}`... */
+export interface TestSpec {
+  readonly name: string;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface RetentionSpec {
+  /** Column compared with the cutoff. */
+  readonly column: string;
+  /** SQL expression (target dialect) of the oldest value kept, e.g. `{{ snapshot_ts }} - interval '24 hours'`. */
+  readonly keep_after: string;
+}
+
+/** Model config: from the model's YAML entry, front matter and `{{config}}` in the SQL (later wins). */
+export interface ModelConfig {
+  readonly materialized: Materialization;
+  readonly engine: ComputeEngine;
+  readonly tags: readonly string[];
+  readonly unique_key?: readonly string[];
+  /** snapshot: the column whose value identifies one snapshot. */
+  readonly snapshot_key?: string;
+  readonly retention?: RetentionSpec;
+  /** Freshness SLA in minutes for `tm status`. */
+  readonly sla_minutes?: number;
+  /** Everything else the user set, for templates (`{{config "x"}}`). */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export interface ModelNode {
+  readonly kind: 'model';
+  /** `model.<project>.<name>` */
+  readonly uniqueId: string;
+  readonly name: string;
+  /** Project-relative path of the SQL file, '/'-separated. */
+  readonly path: string;
+  /** Folders between the model path root and the file, e.g. ['cold'] for models/cold/x.sql. */
+  readonly folders: readonly string[];
+  readonly description: string;
+  readonly rawSql: string;
+  /** 1-based line in the SQL file where the template body starts (after front matter). */
+  readonly bodyLine: number;
+  readonly config: ModelConfig;
+  readonly columns: readonly ColumnSpec[];
+  readonly primaryKey: readonly string[];
+  readonly indexes: readonly IndexSpec[];
+  /** Model-level generic tests (column-level ones sit on the columns). */
+  readonly tests: readonly TestSpec[];
+  /** Names of models referenced with `ref`. */
+  readonly refs: readonly string[];
+  /** Names of sources referenced with `source`. */
+  readonly sources: readonly string[];
+  /** Project-relative path of the YAML file that declared the model, if any. */
+  readonly yamlPath?: string;
+}
+
+export interface SourceColumn {
+  readonly name: string;
+  /** DuckDB type family expected: VARCHAR, INTEGER, BIGINT, TIMESTAMP, DATE, DOUBLE, BOOLEAN... */
+  readonly type: string;
+  readonly required: boolean;
+}
+
+/** A row rule of a source contract: rows for which `check` is not TRUE are excluded and counted. */
+export interface SourceRule {
+  readonly name: string;
+  /** DuckDB boolean expression over the source's columns; Handlebars with `now` and `var`. */
+  readonly check: string;
+}
+
+export interface SourceNode {
+  readonly kind: 'source';
+  readonly uniqueId: string;
+  readonly name: string;
+  readonly description: string;
+  /** `s3://bucket/prefix` or a folder (relative to the project). */
+  readonly location: string;
+  readonly format: 'parquet';
+  readonly hivePartitioning: boolean;
+  readonly columns: readonly SourceColumn[];
+  readonly rules: readonly SourceRule[];
+  /** Copies of one key are one row: the first by `dedup_order` among valid copies wins. */
+  readonly dedup?: { readonly key: string; readonly order: string };
+  /** Partition column holding the event date, for pruning by time windows. */
+  readonly datePartition?: string;
+  /** Timestamp column that gives the source's clock (the stream clock). */
+  readonly clockColumn?: string;
+  /** Write excluded rows to a quarantine table in the target. */
+  readonly quarantine: boolean;
+  readonly tests?: readonly TestSpec[];
+  readonly path: string;
+}
+
+export interface SingularTestNode {
+  readonly kind: 'test';
+  readonly uniqueId: string;
+  readonly name: string;
+  readonly path: string;
+  readonly rawSql: string;
+  readonly refs: readonly string[];
+  readonly sources: readonly string[];
+  readonly severity: 'warn' | 'error';
+}
+
+export type ManifestNode = ModelNode | SourceNode | SingularTestNode;
+
+export interface Manifest {
+  readonly projectName: string;
+  readonly projectDir: string;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly models: ReadonlyMap<string, ModelNode>;
+  readonly sources: ReadonlyMap<string, SourceNode>;
+  readonly tests: ReadonlyMap<string, SingularTestNode>;
+  /** Macro partials and helpers by name, from `macros/`. */
+  readonly macros: readonly MacroFile[];
+}
+
+export interface MacroFile {
+  readonly name: string;
+  readonly path: string;
+  /** `partial` for .sql/.hbs templates, `helper` for .js/.mjs modules exporting helpers. */
+  readonly kind: 'partial' | 'helper';
+  readonly text: string;
+}

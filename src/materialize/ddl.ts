@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { qualified, type TargetSession } from '../engines/target.js';
+import type { ModelNode } from '../manifest/types.js';
+
+/** PostgreSQL cuts identifiers at 63 bytes: keep names unique by ending long ones with a hash. */
+export function pgName(name: string): string {
+  if (Buffer.byteLength(name) <= 63) return name;
+  const hash = createHash('sha1').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54)}_${hash}`;
+}
+
+export function primaryKeyName(table: string): string {
+  return pgName(`${table}_pkey`);
+}
+
+export function indexName(table: string, columns: readonly string[], unique = false): string {
+  return pgName(`${table}__${columns.join('_')}${unique ? '_uidx' : '_idx'}`);
+}
+
+/** Columns from the model's contract; key columns are NOT NULL so that a primary key can be added without a scan. */
+export function columnDefinitions(model: ModelNode): string {
+  const keys = new Set([...model.primaryKey, ...(model.config.unique_key ?? [])]);
+  return model.columns.map((c) => `${quoteIdent(c.name)} ${c.type}${keys.has(c.name) ? ' NOT NULL' : ''}`).join(',\n  ');
+}
+
+export function createTableSql(table: string, model: ModelNode, options: { unlogged?: boolean; withKey?: boolean; tableName?: string } = {}): string {
+  const key = options.withKey && model.primaryKey.length
+    ? `,\n  CONSTRAINT ${quoteIdent(primaryKeyName(options.tableName ?? ''))} PRIMARY KEY (${model.primaryKey.map(quoteIdent).join(', ')})`
+    : '';
+  return `CREATE ${options.unlogged ? 'UNLOGGED ' : ''}TABLE ${table} (\n  ${columnDefinitions(model)}${key}\n)`;
+}
+
+/** Descriptions from YAML become table and column comments, so dashboard users see them. */
+export function commentSql(table: string, model: ModelNode): string[] {
+  const out: string[] = [];
+  if (model.description) out.push(`COMMENT ON TABLE ${table} IS ${quoteLiteral(model.description)}`);
+  for (const c of model.columns) {
+    if (c.description) out.push(`COMMENT ON COLUMN ${table}.${quoteIdent(c.name)} IS ${quoteLiteral(c.description)}`);
+  }
+  return out;
+}
+
+export async function tableExists(session: TargetSession, schema: string, name: string): Promise<boolean> {
+  const rows = await session.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS ok`,
+    [schema, name],
+  );
+  return rows[0]?.ok === true;
+}
+
+export async function ensureSchema(session: TargetSession, schema: string): Promise<void> {
+  await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+}
+
+/** Creates the model's table with its key and indexes when it does not exist yet (incremental materializations). */
+export async function ensureModelTable(session: TargetSession, schema: string, model: ModelNode): Promise<boolean> {
+  if (await tableExists(session, schema, model.name)) return false;
+  const table = qualified(schema, model.name);
+  await session.exec(createTableSql(table, model, { withKey: true, tableName: model.name }));
+  for (const ix of model.indexes) {
+    await session.exec(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(indexName(model.name, ix.columns, ix.unique))} ON ${table} (${ix.columns.map(quoteIdent).join(', ')})`);
+  }
+  for (const sql of commentSql(table, model)) await session.exec(sql);
+  return true;
+}

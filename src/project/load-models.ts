@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { analyzeTemplate } from '../compile/static-analysis.js';
+import { projectError } from '../errors.js';
+import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
+import type { ProjectConfig } from './load-project.js';
+import { parseTestList } from './test-specs.js';
+import { listFiles, projectRelative } from './walk.js';
+import { checkKeys, expectArray, expectObj, expectString, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
+
+const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
+const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
+const MODEL_KEYS = ['name', 'description', 'config', 'columns', 'primary_key', 'indexes', 'tests'];
+const KNOWN_CONFIG = ['materialized', 'engine', 'tags', 'unique_key', 'snapshot_key', 'retention', 'sla_minutes'];
+
+/** A model's YAML entry, before it meets its SQL file. */
+interface ModelYaml {
+  readonly file: string;
+  readonly description: string;
+  readonly config: Obj;
+  readonly columns: ColumnSpec[];
+  readonly primaryKey: string[];
+  readonly indexes: IndexSpec[];
+  readonly tests: TestSpec[];
+}
+
+export async function loadModels(project: ProjectConfig): Promise<ModelNode[]> {
+  const yamlByName = new Map<string, ModelYaml>();
+  const sqlFiles: { file: string; root: string }[] = [];
+  for (const modelPath of project.modelPaths) {
+    const root = path.join(project.projectDir, modelPath);
+    for (const file of await listFiles(root, ['.yml', '.yaml'])) {
+      const display = projectRelative(project.projectDir, file);
+      const doc = expectObj(await readYamlFile(file, display), display, 'the file');
+      checkKeys(doc, ['version', 'models'], display, 'the file');
+      for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
+        const parsed = parseModelYaml(entry, display, `models[${i}]`);
+        if (yamlByName.has(parsed.name)) {
+          throw projectError(display, `model '${parsed.name}' is declared twice (also in ${yamlByName.get(parsed.name)!.file})`);
+        }
+        yamlByName.set(parsed.name, parsed.yaml);
+      }
+    }
+    for (const file of await listFiles(root, ['.sql'])) sqlFiles.push({ file, root });
+  }
+  const models: ModelNode[] = [];
+  const seen = new Map<string, string>();
+  for (const { file, root } of sqlFiles) {
+    const display = projectRelative(project.projectDir, file);
+    const name = path.basename(file, '.sql');
+    if (seen.has(name)) throw projectError(display, `model name '${name}' is used twice (also ${seen.get(name)})`);
+    seen.set(name, display);
+    const text = await readFile(file, 'utf8');
+    models.push(buildModel(project, name, display, path.relative(root, path.dirname(file)), text, yamlByName.get(name)));
+    yamlByName.delete(name);
+  }
+  for (const [name, yaml] of yamlByName) {
+    throw projectError(yaml.file, `model '${name}' is declared in YAML but has no SQL file named ${name}.sql`);
+  }
+  return models;
+}
+
+function parseModelYaml(entry: unknown, file: string, where: string): { name: string; yaml: ModelYaml } {
+  const o = expectObj(entry, file, where);
+  checkKeys(o, MODEL_KEYS, file, where);
+  const name = expectString(o.name, file, `${where}.name`);
+  const w = `model '${name}'`;
+  const columns: ColumnSpec[] = expectArray(o.columns, file, `${w}: columns`).map((c, i) => {
+    const col = expectObj(c, file, `${w}: columns[${i}]`);
+    checkKeys(col, ['name', 'type', 'description', 'tests'], file, `${w}: columns[${i}]`);
+    const colName = expectString(col.name, file, `${w}: columns[${i}].name`);
+    return {
+      name: colName,
+      type: expectString(col.type, file, `${w}: column '${colName}' type`),
+      description: optionalString(col.description, file, `${w}: column '${colName}' description`),
+      tests: parseTestList(col.tests, file, `${w}: column '${colName}' tests`, colName),
+    };
+  });
+  const indexes: IndexSpec[] = expectArray(o.indexes, file, `${w}: indexes`).map((ix, i) => {
+    if (typeof ix === 'string' || Array.isArray(ix)) return { columns: stringList(ix, file, `${w}: indexes[${i}]`) };
+    const io = expectObj(ix, file, `${w}: indexes[${i}]`);
+    checkKeys(io, ['columns', 'unique'], file, `${w}: indexes[${i}]`);
+    return { columns: stringList(io.columns, file, `${w}: indexes[${i}].columns`), unique: io.unique === true };
+  });
+  return {
+    name,
+    yaml: {
+      file,
+      description: optionalString(o.description, file, `${w}: description`) ?? '',
+      config: expectObj(o.config, file, `${w}: config`),
+      columns,
+      primaryKey: stringList(o.primary_key, file, `${w}: primary_key`),
+      indexes,
+      tests: parseTestList(o.tests, file, `${w}: tests`),
+    },
+  };
+}
+
+/** Splits a leading `---` YAML block from the SQL; returns the config and the line where the body starts. */
+function splitFrontMatter(text: string, file: string): { front: Obj; body: string; bodyLine: number } {
+  const m = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(\r?\n|$)/.exec(text);
+  if (!m) return { front: {}, body: text, bodyLine: 1 };
+  const front = expectObj(parseYamlText(m[1], file, 1), file, 'front matter');
+  const bodyLine = m[0].split('\n').length - (m[0].endsWith('\n') ? 1 : 0) + 1;
+  return { front, body: text.slice(m[0].length), bodyLine };
+}
+
+function buildModel(project: ProjectConfig, name: string, file: string, folder: string, text: string, yaml: ModelYaml | undefined): ModelNode {
+  const { front, body, bodyLine } = splitFrontMatter(text, file);
+  const declared = analyzeTemplate(body, file, bodyLine - 1);
+  const merged: Obj = { ...(yaml?.config ?? {}), ...front, ...declared.config };
+  const config = parseConfig(merged, yaml?.file ?? file, name);
+  const columns = yaml?.columns ?? [];
+  const columnNames = new Set(columns.map((c) => c.name));
+  const primaryKey = yaml?.primaryKey ?? [];
+  for (const key of [...primaryKey, ...(yaml?.indexes ?? []).flatMap((ix) => ix.columns), ...(config.unique_key ?? [])]) {
+    if (columns.length && !columnNames.has(key)) {
+      throw projectError(yaml?.file ?? file, `model '${name}': key or index column '${key}' is not among its columns`);
+    }
+  }
+  if (config.materialized !== 'temp' && columns.length === 0) {
+    throw projectError(yaml?.file ?? file, `model '${name}' (${config.materialized}) needs declared columns with types in its YAML: tm creates its table from them`);
+  }
+  if ((config.materialized === 'upsert' || config.materialized === 'append') && !(config.unique_key?.length || primaryKey.length)) {
+    throw projectError(yaml?.file ?? file, `model '${name}' (${config.materialized}) needs a unique_key or primary_key`);
+  }
+  if (config.materialized === 'snapshot' && !config.snapshot_key) {
+    throw projectError(yaml?.file ?? file, `model '${name}' (snapshot) needs config snapshot_key: the column that identifies one snapshot`);
+  }
+  return {
+    kind: 'model',
+    uniqueId: `model.${project.name}.${name}`,
+    name,
+    path: file,
+    folders: folder ? folder.split(path.sep) : [],
+    description: yaml?.description ?? '',
+    rawSql: body,
+    bodyLine,
+    config,
+    columns,
+    primaryKey,
+    indexes: yaml?.indexes ?? [],
+    tests: yaml?.tests ?? [],
+    refs: declared.refs,
+    sources: declared.sources,
+    yamlPath: yaml?.file,
+  };
+}
+
+function parseConfig(o: Obj, file: string, model: string): ModelConfig {
+  const w = `model '${model}': config`;
+  const materialized = (optionalString(o.materialized, file, `${w}.materialized`) ?? 'replace') as Materialization;
+  if (!MATERIALIZATIONS.includes(materialized)) {
+    throw projectError(file, `${w}.materialized '${materialized}' is not one of ${MATERIALIZATIONS.join(', ')}`);
+  }
+  const engine = (optionalString(o.engine, file, `${w}.engine`) ?? 'duckdb') as ComputeEngine;
+  if (!ENGINES.includes(engine)) throw projectError(file, `${w}.engine '${engine}' is not one of ${ENGINES.join(', ')}`);
+  let retention: RetentionSpec | undefined;
+  if (o.retention !== undefined) {
+    const r = expectObj(o.retention, file, `${w}.retention`);
+    checkKeys(r, ['column', 'keep_after'], file, `${w}.retention`);
+    retention = { column: expectString(r.column, file, `${w}.retention.column`), keep_after: expectString(r.keep_after, file, `${w}.retention.keep_after`) };
+  }
+  const uniqueKey = stringList(o.unique_key, file, `${w}.unique_key`);
+  const extra: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (!KNOWN_CONFIG.includes(k)) extra[k] = v;
+  return {
+    materialized,
+    engine,
+    tags: stringList(o.tags, file, `${w}.tags`),
+    unique_key: uniqueKey.length ? uniqueKey : undefined,
+    snapshot_key: optionalString(o.snapshot_key, file, `${w}.snapshot_key`),
+    retention,
+    sla_minutes: optionalNumber(o.sla_minutes, file, `${w}.sla_minutes`),
+    extra,
+  };
+}

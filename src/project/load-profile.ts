@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { projectError, TmError } from '../errors.js';
+import { renderEnvTemplate } from './env-template.js';
+import { checkKeys, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';
+
+export type TargetConfig =
+  | { readonly type: 'pglite'; readonly name: string; readonly path: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string }
+  | { readonly type: 'postgres'; readonly name: string; readonly url: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string };
+
+export interface DuckDbConfig {
+  readonly memoryLimit: string;
+  readonly threads?: number;
+  readonly tempDirectory: string;
+}
+
+const TARGET_KEYS = ['type', 'path', 'url', 'schema', 'threads', 'duckdb'];
+const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory'];
+
+/** Reads profiles.yml and resolves one target (env vars rendered for that target only). */
+export async function loadTargetConfig(projectDir: string, requested: string | undefined): Promise<TargetConfig> {
+  const file = path.join(projectDir, 'profiles.yml');
+  const display = 'profiles.yml';
+  if (!existsSync(file)) throw new TmError(`no profiles.yml in ${projectDir}`);
+  const raw = expectObj(await readYamlFile(file, display), display, 'the file');
+  checkKeys(raw, ['default_target', 'targets', 'duckdb'], display, 'profiles');
+  const targets = expectObj(raw.targets, display, 'targets');
+  const name = requested ?? optionalString(raw.default_target, display, 'default_target') ?? Object.keys(targets)[0];
+  if (!name || !(name in targets)) {
+    throw new TmError(`profiles.yml: no target '${name ?? ''}' (targets: ${Object.keys(targets).join(', ') || 'none'})`);
+  }
+  const where = `targets.${name}`;
+  const t = expectObj(targets[name], display, where);
+  checkKeys(t, TARGET_KEYS, display, where);
+  const value = (key: string): string | undefined => {
+    const template = optionalString(t[key], display, `${where}.${key}`);
+    if (template === undefined) return undefined;
+    const { value: rendered, missing } = renderEnvTemplate(template);
+    if (missing.length) {
+      throw new TmError(`target '${name}' needs env var ${missing.join(', ')} for ${key} (profiles.yml ${where}.${key}); set it, e.g. ${missing[0]}=...`);
+    }
+    return rendered;
+  };
+  const duckdb = duckDbConfig({ ...expectObj(raw.duckdb, display, 'duckdb'), ...expectObj(t.duckdb, display, `${where}.duckdb`) }, projectDir, display);
+  const schema = value('schema') || 'public';
+  const stateDir = path.join(projectDir, '.tm');
+  const type = optionalString(t.type, display, `${where}.type`);
+  if (type === 'pglite') {
+    const dataPath = path.resolve(projectDir, value('path') ?? '.tm/pglite');
+    return { type, name, path: dataPath, schema, threads: 1, duckdb, stateDir };
+  }
+  if (type === 'postgres') {
+    const url = value('url');
+    if (!url) throw new TmError(`target '${name}' has no url (profiles.yml ${where}.url)`);
+    const threads = optionalNumber(t.threads, display, `${where}.threads`) ?? 4;
+    return { type, name, url, schema, threads, duckdb, stateDir };
+  }
+  throw projectError(display, `${where}.type must be 'postgres' or 'pglite', got '${String(type)}'`);
+}
+
+function duckDbConfig(o: Obj, projectDir: string, display: string): DuckDbConfig {
+  checkKeys(o, DUCKDB_KEYS, display, 'duckdb');
+  return {
+    memoryLimit: optionalString(o.memory_limit, display, 'duckdb.memory_limit') ?? '1GB',
+    threads: optionalNumber(o.threads, display, 'duckdb.threads'),
+    tempDirectory: path.resolve(projectDir, optionalString(o.temp_directory, display, 'duckdb.temp_directory') ?? '.tm/duckdb_tmp'),
+  };
+}

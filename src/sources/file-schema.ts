@@ -1,0 +1,107 @@
+import type { DuckSession } from '../engines/duckdb.js';
+import { quoteLiteral } from '../engines/duckdb.js';
+import type { SourceColumn } from '../manifest/types.js';
+
+/** Coarse type families: a file may store a timestamp in ms or µs, an integer in 32 or 64 bits. */
+export type TypeFamily = 'string' | 'integer' | 'float' | 'decimal' | 'timestamp' | 'date' | 'boolean' | 'other';
+
+export function familyOfDeclared(type: string): TypeFamily {
+  const t = type.toUpperCase();
+  if (/^(VARCHAR|TEXT|STRING|CHAR)/.test(t)) return 'string';
+  if (/^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER)/.test(t)) return 'integer';
+  if (/^(DOUBLE|FLOAT|REAL)/.test(t)) return 'float';
+  if (/^(DECIMAL|NUMERIC)/.test(t)) return 'decimal';
+  if (/^TIMESTAMP/.test(t)) return 'timestamp';
+  if (t === 'DATE') return 'date';
+  if (/^BOOL/.test(t)) return 'boolean';
+  return 'other';
+}
+
+interface ParquetColumn {
+  file_name: string;
+  name: string;
+  type: string | null;
+  converted_type: string | null;
+  logical_type: string | null;
+}
+
+function familyOfParquet(c: ParquetColumn): TypeFamily {
+  const logical = (c.logical_type ?? '').toUpperCase();
+  const converted = (c.converted_type ?? '').toUpperCase();
+  if (logical.includes('TIMESTAMP') || converted.startsWith('TIMESTAMP') || c.type === 'INT96') return 'timestamp';
+  if (logical.includes('DATE') || converted === 'DATE') return 'date';
+  if (logical.includes('DECIMAL') || converted === 'DECIMAL') return 'decimal';
+  if (c.type === 'BYTE_ARRAY' || c.type === 'FIXED_LEN_BYTE_ARRAY') return logical.includes('STRING') || converted === 'UTF8' || converted === 'ENUM' || logical.includes('UTF8') ? 'string' : 'other';
+  if (c.type === 'INT32' || c.type === 'INT64') return 'integer';
+  if (c.type === 'FLOAT' || c.type === 'DOUBLE') return 'float';
+  if (c.type === 'BOOLEAN') return 'boolean';
+  return 'other';
+}
+
+export interface FileCheck {
+  readonly path: string;
+  /** Why the file cannot be used; undefined when it is fine. */
+  readonly problem?: string;
+  /** Columns the file has (by name). */
+  readonly columns: ReadonlySet<string>;
+}
+
+/**
+ * Checks each file's Parquet schema against the declared columns: readable, required columns present,
+ * compatible types. One query for all files; per file only when that query fails (a corrupt file).
+ */
+export async function checkFileSchemas(
+  duck: DuckSession,
+  paths: readonly string[],
+  columns: readonly SourceColumn[],
+  partitionColumns: ReadonlySet<string>,
+): Promise<FileCheck[]> {
+  if (paths.length === 0) return [];
+  const byFile = new Map<string, ParquetColumn[]>();
+  const unreadable = new Map<string, string>();
+  const readSchemas = async (batch: readonly string[]) => {
+    const rows = await duck.all<ParquetColumn>(
+      `SELECT file_name, name, type, converted_type, logical_type::VARCHAR AS logical_type FROM parquet_schema([${batch.map(quoteLiteral).join(', ')}])`,
+    );
+    for (const r of rows) {
+      const list = byFile.get(r.file_name) ?? [];
+      list.push(r);
+      byFile.set(r.file_name, list);
+    }
+  };
+  try {
+    await readSchemas(paths);
+  } catch {
+    for (const p of paths) {
+      try {
+        await readSchemas([p]);
+      } catch (err) {
+        unreadable.set(p, firstLine((err as Error).message));
+      }
+    }
+  }
+  return paths.map((p) => {
+    const reason = unreadable.get(p);
+    if (reason !== undefined) return { path: p, problem: `cannot read Parquet: ${reason}`, columns: new Set<string>() };
+    const cols = new Map((byFile.get(p) ?? []).filter((c) => c.name !== 'duckdb_schema' && c.name !== 'schema').map((c) => [c.name, c]));
+    for (const col of columns) {
+      if (partitionColumns.has(col.name)) continue;
+      const found = cols.get(col.name);
+      if (!found) {
+        if (col.required) return { path: p, problem: `required column '${col.name}' is missing`, columns: new Set(cols.keys()) };
+        continue;
+      }
+      const want = familyOfDeclared(col.type);
+      const have = familyOfParquet(found);
+      const compatible = want === have || want === 'other' || (want === 'float' && (have === 'integer' || have === 'decimal')) || (want === 'decimal' && have === 'integer');
+      if (!compatible) {
+        return { path: p, problem: `column '${col.name}' is ${have} (${found.type}${found.converted_type ? `/${found.converted_type}` : ''}), expected ${col.type}`, columns: new Set(cols.keys()) };
+      }
+    }
+    return { path: p, columns: new Set(cols.keys()) };
+  });
+}
+
+export function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/^(IO|Invalid Input|Conversion|Binder|Parser) Error: /, '');
+}
