@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
+
+/** The CLI tests run the built `bin/tm.js` as real processes: build once, and check PostgreSQL is there. */
+export default async function setup(): Promise<void> {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    throw new Error(`the test suite needs PostgreSQL at ${testDatabaseUrl()} (start it, e.g. .ci/run does): ${(err as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function testDatabaseUrl(): string {
+  return process.env.TM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'generator/**/*.test.ts', 'e2e/**/*.test.ts'],
+    globalSetup: ['e2e/support/global-setup.ts'],
+    // Each test file gets its own process (env vars, DuckDB instances) and its own PostgreSQL schema.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
