@@ -8,7 +8,7 @@ import { duckTypeFor } from '../compile/type-map.js';
 import { quoteIdent, quoteLiteral, type DuckDb, type DuckSession } from '../engines/duckdb.js';
 import { qualified, type Target } from '../engines/target.js';
 import { errorMessage, TmError } from '../errors.js';
-import { parentsOf, type ProjectGraph } from '../graph/build-graph.js';
+import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import { strategyFor } from '../materialize/index.js';
 import type { MaterializeInput } from '../materialize/types.js';
@@ -78,7 +78,7 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
     const started = performance.now();
     const startedAt = new Date().toISOString();
     const compiledPath = path.join(input.compiledDir, model.path);
-    const excluded = excludedFor(model, input.sources);
+    const excluded = excludedFor(graph, model, input.sources);
     const finish = (result: { status: 'success' | 'error'; rows?: number; deleted?: number; message?: string }, line: string) => {
       const seconds = elapsedSince(started);
       results.set(id, {
@@ -183,12 +183,14 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
   return models.map((m) => results.get(m.uniqueId)!);
 }
 
-function excludedFor(model: ModelNode, sources: ReadonlyMap<string, PreparedSource>): Record<string, number> {
+/** Rows left out of a model's inputs: the contract exclusions of every source upstream of it. */
+function excludedFor(graph: ProjectGraph, model: ModelNode, sources: ReadonlyMap<string, PreparedSource>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of model.sources) {
-    const prepared = sources.get(s);
+  const upstream = [...ancestors(graph, model.uniqueId)].map((id) => graph.nodes.get(id)).filter((n) => n?.kind === 'source');
+  for (const s of upstream) {
+    const prepared = sources.get(s!.name);
     if (!prepared) continue;
-    for (const [rule, n] of Object.entries(prepared.excluded)) out[`${s}.${rule}`] = n;
+    for (const [rule, n] of Object.entries(prepared.excluded)) out[`${s!.name}.${rule}`] = n;
   }
   return out;
 }

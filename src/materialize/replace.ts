@@ -138,7 +138,8 @@ async function swapIn(session: TargetSession, input: MaterializeInput, stageName
       return;
     } catch (err) {
       // Readers hold the old table: give up the lock attempt quickly and retry, rather than block them.
-      if ((err as { code?: string }).code === '55P03' && attempt < SWAP_ATTEMPTS) {
+      // A deadlock with a reader that locked a view and then the table: PostgreSQL cancels one side; if us, retry.
+      if (['55P03', '40P01'].includes((err as { code?: string }).code ?? '') && attempt < SWAP_ATTEMPTS) {
         await new Promise((r) => setTimeout(r, 200 * attempt));
         continue;
       }

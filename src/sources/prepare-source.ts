@@ -101,5 +101,8 @@ export async function prepareSource(duck: DuckSession, source: SourceNode, locat
       clockValue = c.clock ?? undefined;
     } else excluded[c.rule] = n;
   }
-  return { name: source.name, relation: clean, flaggedRelation: flagged, files, unreadableFiles, rowsRead, excluded, duplicates, validRows, clock: clockValue };
+  // Report rules in the order the contract declares them.
+  const ordered: Record<string, number> = {};
+  for (const r of source.rules) if (excluded[r.name]) ordered[r.name] = excluded[r.name];
+  return { name: source.name, relation: clean, flaggedRelation: flagged, files, unreadableFiles, rowsRead, excluded: ordered, duplicates, validRows, clock: clockValue };
 }
