@@ -27,6 +27,9 @@ export async function openRuntime(projectDir: string, targetName: string | undef
   const target = await openTarget(config, threads);
   let duck: DuckDb;
   try {
+    // Fail fast, before any work, when the target cannot be reached.
+    const session = await target.acquire();
+    await session.release();
     duck = await openDuckDb(config.duckdb);
   } catch (err) {
     await target.close();

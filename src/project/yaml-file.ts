@@ -9,11 +9,11 @@ export async function readYamlFile(file: string, displayPath: string): Promise<u
 }
 
 export function parseYamlText(text: string, displayPath: string, lineOffset = 0): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false });
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
     const line = (first.linePos?.[0]?.line ?? 0) + lineOffset;
-    throw projectError(displayPath, `invalid YAML: ${first.message.split('\n')[0]}`, line || undefined);
+    throw projectError(displayPath, `invalid YAML: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, line || undefined);
   }
   return doc.toJS() ?? {};
 }
