@@ -34,10 +34,10 @@ describe('tm CLI as a real process', () => {
     const ls = (...args: string[]) => runCli(['ls', '--project-dir', project.dir, ...args]);
     const cold = await ls('--select', 'cold');
     expect(cold.code).toBe(0);
-    expect(cold.stdout.trim().split('\n')).toEqual(['mart_clinical_areas', 'mart_daily_traffic', 'mart_popular_documents', 'mart_session_analysis']);
+    expect(cold.stdout.trim().split('\n')).toEqual(['mart_clinical_areas', 'mart_daily_traffic', 'mart_hot_cold_drift', 'mart_popular_documents', 'mart_session_analysis', 'reconcile_traffic_minute']);
     const up = await ls('--select', '+mart_daily_traffic');
     expect(up.stdout.trim().split('\n')).toEqual(['stg_events', 'mart_daily_traffic']);
-    const down = await ls('--select', 'stg_events+', '--exclude', 'mart_clinical_areas', 'mart_session_analysis');
+    const down = await ls('--select', 'stg_events+', '--exclude', 'mart_clinical_areas', 'mart_session_analysis', 'mart_hot_cold_drift+');
     expect(down.stdout.trim().split('\n')).toEqual(['stg_events', 'mart_daily_traffic', 'mart_popular_documents']);
     const json = await ls('--select', 'mart_daily_traffic', '--output', 'json');
     expect(JSON.parse(json.stdout)).toMatchObject({ name: 'mart_daily_traffic', kind: 'model', path: 'models/cold/mart_daily_traffic.sql', materialized: 'replace' });
@@ -51,7 +51,8 @@ describe('tm CLI as a real process', () => {
     const r = await runCli(['compile', '--project-dir', project.dir, '--select', 'mart_clinical_areas']);
     expect(r.code).toBe(0);
     const sql = await readFile(path.join(project.dir, 'target', 'compiled', 'models', 'cold', 'mart_clinical_areas.sql'), 'utf8');
-    expect(sql).toContain('FROM "stg_events" AS e, unnest(string_split(e.clinical_areas');
+    expect(sql).toContain('FROM "stg_events" AS e');
+    expect(sql).toContain('list_distinct(list_filter(list_transform(string_split(e.clinical_areas');
     expect(sql).not.toContain('{{');
     const manifest = JSON.parse(await readFile(path.join(project.dir, 'target', 'manifest.json'), 'utf8'));
     expect(manifest.nodes['model.tripclick.mart_clinical_areas'].depends_on).toEqual(['model.tripclick.stg_events']);
@@ -61,11 +62,12 @@ describe('tm CLI as a real process', () => {
     const r = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'cold', '--now', FIXTURE_NOW], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/OK\s+mart_daily_traffic \.+ CREATE 2 rows in \d+\.\d\ds/);
-    expect(r.stdout).toMatch(/Finished 5 models in \d+\.\d\ds: 5 OK, 0 error, 0 skipped/);
+    expect(r.stdout).toMatch(/Finished 7 models in \d+\.\d\ds: 7 OK, 0 error, 0 skipped/);
     expect(await queryRows(`SELECT count(*)::int AS n FROM ${schema}.mart_daily_traffic`)).toEqual([{ n: 2 }]);
     const results = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8'));
     expect(results.results.map((x: { name: string; status: string }) => `${x.name}:${x.status}`).sort()).toEqual([
-      'mart_clinical_areas:success', 'mart_daily_traffic:success', 'mart_popular_documents:success', 'mart_session_analysis:success', 'stg_events:success',
+      'mart_clinical_areas:success', 'mart_daily_traffic:success', 'mart_hot_cold_drift:success', 'mart_popular_documents:success', 'mart_session_analysis:success',
+      'reconcile_traffic_minute:success', 'stg_events:success',
     ]);
     expect(existsSync(path.join(project.dir, 'target', 'run_results.json.tmp'))).toBe(false);
   });
@@ -79,7 +81,7 @@ describe('tm CLI as a real process', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/models\/staging\/stg_events\.sql: .*titel.*\(compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql\)/);
       expect(r.stdout).toMatch(/SKIP\s+mart_daily_traffic .* upstream stg_events failed/);
-      expect(r.stdout).toMatch(/1 error, 4 skipped/);
+      expect(r.stdout).toMatch(/1 error, 6 skipped/);
     } finally {
       await writeFile(file, original);
     }

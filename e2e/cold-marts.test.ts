@@ -52,8 +52,8 @@ describe('cold TripClick marts on the real PostgreSQL', () => {
     expect(typeOf('mart_daily_traffic', 'total_events')?.data_type).toBe('integer');
     expect(typeOf('mart_clinical_areas', 'clinical_area')).toMatchObject({ data_type: 'character varying', len: 100 });
     const keys = await queryRows<{ table: string; def: string }>(
-      `SELECT c.conrelid::regclass::text AS table, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'p' ORDER BY 1`,
-      [schema],
+      `SELECT c.conrelid::regclass::text AS table, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'p' AND c.conrelid::regclass::text LIKE ANY ($2) ORDER BY 1`,
+      [schema, Object.keys(expected).map((m) => `%${m}`)],
     );
     expect(keys.map((k) => `${k.table.split('.').pop()} ${k.def}`)).toEqual([
       'mart_clinical_areas PRIMARY KEY (event_date, clinical_area)',
@@ -62,8 +62,8 @@ describe('cold TripClick marts on the real PostgreSQL', () => {
       'mart_session_analysis PRIMARY KEY (session_id, event_date)',
     ]);
     const indexes = await queryRows<{ tablename: string; indexdef: string }>(
-      `SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname NOT LIKE '%pkey' ORDER BY tablename`,
-      [schema],
+      `SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname NOT LIKE '%pkey' AND tablename = ANY ($2) ORDER BY tablename`,
+      [schema, Object.keys(expected)],
     );
     expect(indexes.map((i) => `${i.tablename}: ${i.indexdef.replace(/.* USING btree /, '')}`)).toEqual([
       'mart_clinical_areas: (event_date)',

@@ -130,4 +130,28 @@ describe('replace materialization', () => {
     expect(await queryRows(`SELECT count(*)::int AS n, max(amount)::int AS top FROM ${schema}.m`)).toEqual([{ n: 120_000, top: 239_998 }]);
     expect(await leftovers()).toEqual([]);
   });
+
+  it('a model with engine: postgres runs inside the target, reading another model there', async () => {
+    await writeFile(modelFile(), 'SELECT id, grp, amount FROM {{source "events"}}');
+    await writeFile(path.join(project.dir, 'models', 'm_summary.sql'), 'SELECT grp, count(*) AS n, sum(amount) AS total FROM {{ref "m"}} GROUP BY grp');
+    await writeFile(
+      path.join(project.dir, 'models', 'summary.yml'),
+      `models:
+  - name: m_summary
+    config: { materialized: replace, engine: postgres }
+    primary_key: [grp]
+    columns:
+      - { name: grp, type: VARCHAR(10) }
+      - { name: n, type: INT }
+      - { name: total, type: BIGINT }
+`,
+    );
+    const lines: string[] = [];
+    const outcome = await run({ projectDir: project.dir, select: ['m_summary'], log: (l) => lines.push(l) });
+    expect(outcome.exitCode, lines.join('\n')).toBe(0);
+    expect(await queryRows(`SELECT grp, n, total::bigint::text AS total FROM ${schema}.m_summary ORDER BY grp LIMIT 2`)).toEqual([
+      { grp: 'g0', n: 12_000, total: String(Array.from({ length: 12_000 }, (_, i) => i * 10 * 2).reduce((a, b) => a + b, 0)) },
+      { grp: 'g1', n: 12_000, total: String(Array.from({ length: 12_000 }, (_, i) => (i * 10 + 1) * 2).reduce((a, b) => a + b, 0)) },
+    ]);
+  });
 });

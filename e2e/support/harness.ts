@@ -12,7 +12,8 @@ export const pgUrl = testDatabaseUrl();
 export async function freshSchema(prefix: string): Promise<{ schema: string; drop: () => Promise<void> }> {
   const schema = `t_${prefix}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
   await withPg((c) => c.query(`CREATE SCHEMA ${schema}`));
-  return { schema, drop: () => withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined) };
+  // tm keeps its incremental state beside the target schema, in `<schema>__tm_state`.
+  return { schema, drop: () => withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${schema}, ${schema}__tm_state CASCADE`)).then(() => undefined) };
 }
 
 /** Runs `fn` with its own connection; timestamps and numerics come back as strings, as tm reads them. */

@@ -9,11 +9,18 @@ peak AS (
   FROM hourly
   QUALIFY row_number() OVER (PARTITION BY event_date ORDER BY events DESC, event_hour ASC) = 1
 ),
-totals AS (
-  SELECT event_date, count(*) AS total_events, count(DISTINCT session_id) AS unique_sessions,
-         count(DISTINCT document_id) AS unique_documents
-  FROM {{ref "stg_events"}}
+sessions AS (
+  SELECT event_date, count(*) AS unique_sessions
+  FROM (SELECT DISTINCT event_date, session_id FROM {{ref "stg_events"}})
+  GROUP BY event_date
+),
+documents AS (
+  SELECT event_date, count(*) AS unique_documents
+  FROM (SELECT DISTINCT event_date, document_id FROM {{ref "stg_events"}})
   GROUP BY event_date
 )
-SELECT t.event_date, t.total_events, t.unique_sessions, t.unique_documents, p.peak_hour
-FROM totals t JOIN peak p USING (event_date)
+SELECT h.event_date, h.total_events, s.unique_sessions, d.unique_documents, p.peak_hour
+FROM (SELECT event_date, sum(events) AS total_events FROM hourly GROUP BY event_date) h
+JOIN peak p USING (event_date)
+JOIN sessions s USING (event_date)
+JOIN documents d USING (event_date)

@@ -1,11 +1,18 @@
+-- Two-level aggregation: distinct documents per session-day without a DISTINCT aggregate,
+-- so the large grouping spills to disk under DuckDB's memory cap instead of failing.
+WITH per_doc AS (
+  SELECT session_id, event_date, document_id, count(*) AS clicks, min(event_ts) AS first_ts, max(event_ts) AS last_ts
+  FROM {{ref "stg_events"}}
+  GROUP BY session_id, event_date, document_id
+)
 SELECT
   session_id,
   event_date,
-  count(*) AS click_count,
-  count(DISTINCT document_id) AS unique_docs,
-  min(event_ts) AS first_click_ts,
-  max(event_ts) AS last_click_ts,
+  sum(clicks) AS click_count,
+  count(*) AS unique_docs,
+  min(first_ts) AS first_click_ts,
+  max(last_ts) AS last_click_ts,
   -- exact difference in whole seconds, truncated (10.9 s -> 10)
-  (epoch_us(max(event_ts)) - epoch_us(min(event_ts))) // 1000000 AS session_duration_sec
-FROM {{ref "stg_events"}}
+  (epoch_us(max(last_ts)) - epoch_us(min(first_ts))) // 1000000 AS session_duration_sec
+FROM per_doc
 GROUP BY session_id, event_date

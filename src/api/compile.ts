@@ -34,7 +34,7 @@ export async function compile(options: CompileOptions): Promise<{ files: string[
       isIncremental: false,
       vars: ctx.manifest.vars,
       config: { ...model.config.extra, materialized: model.config.materialized, engine: model.config.engine },
-      values: { now, run_started_at: now, clock: now, snapshot_ts: now, hot_start: now },
+      values: { now, run_started_at: now, clock: now, snapshot_ts: now, hot_start: now, window_start: now, previous_snapshot_ts: now, lookback_minutes: '0', this_rows: quoteIdent(`__this_${model.name}`) },
     });
     const file = path.join(ctx.targetDir, 'compiled', model.path);
     await mkdir(path.dirname(file), { recursive: true });

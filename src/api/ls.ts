@@ -1,4 +1,5 @@
 import { selectNodes, type NodeKind } from '../graph/select.js';
+import { selectTests } from '../quality/select-tests.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 
 export interface LsOptions extends CommonOptions {
@@ -19,9 +20,11 @@ export interface ListedNode {
 /** `tm ls`: the selected nodes, in run order. */
 export async function ls(options: LsOptions): Promise<ListedNode[]> {
   const ctx = await loadProjectContext(options);
-  const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: options.kinds ?? ['model'] });
+  // The graph with generic tests as nodes, so they can be listed and selected by name.
+  const { graph } = selectTests(ctx.manifest, [], []);
+  const ids = selectNodes(graph, { select: options.select, exclude: options.exclude, kinds: options.kinds ?? ['model'] });
   return ids.map((id) => {
-    const node = ctx.graph.nodes.get(id)!;
+    const node = graph.nodes.get(id)!;
     return {
       unique_id: id,
       name: node.name,

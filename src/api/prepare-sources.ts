@@ -49,13 +49,7 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
       try {
         result = await prepareSource(session, source, location, {
           filter: setup.filterFor?.(source),
-          renderRule: (check, rule) => {
-            try {
-              return hb.compile(check, { noEscape: true, strict: true })({ ...manifest.vars, ...setup.values });
-            } catch (err) {
-              throw new TmError(`${source.path}: sources.${source.name}.rules '${rule}': ${errorMessage(err).split('\n')[0]}`);
-            }
-          },
+          renderRule: ruleRenderer(manifest, source, setup.values, hb),
         });
       } catch (err) {
         if (err instanceof TmError) throw err;
@@ -69,6 +63,17 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
     session.close();
   }
   return prepared;
+}
+
+/** Renders a source's rule checks (Handlebars with the vars and the run's values such as `now`). */
+export function ruleRenderer(manifest: Manifest, source: SourceNode, values: Readonly<Record<string, string>>, hb = Handlebars.create()): (check: string, rule: string) => string {
+  return (check, rule) => {
+    try {
+      return hb.compile(check, { noEscape: true, strict: true })({ ...manifest.vars, ...values });
+    } catch (err) {
+      throw new TmError(`${source.path}: sources.${source.name}.rules '${rule}': ${errorMessage(err).split('\n')[0]}`);
+    }
+  };
 }
 
 export function describePreparedSource(s: PreparedSource, seconds: number): string {

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { openDuckDb, type DuckDb } from '../engines/duckdb.js';
-import { openPgliteTarget } from '../engines/pglite.js';
 import { openPostgresTarget } from '../engines/postgres.js';
 import type { Target } from '../engines/target.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
@@ -15,7 +14,11 @@ export interface Runtime {
 }
 
 export async function openTarget(config: TargetConfig, threads: number): Promise<Target> {
-  if (config.type === 'pglite') return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema });
+  if (config.type === 'pglite') {
+    // Loaded only for a PGlite target: a PostgreSQL run (a hot cycle) does not pay for its WASM.
+    const { openPgliteTarget } = await import('../engines/pglite.js');
+    return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema });
+  }
   // Each running model may hold one session and borrow more to build indexes in parallel.
   return openPostgresTarget({ name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1) });
 }
@@ -30,7 +33,7 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     // Fail fast, before any work, when the target cannot be reached.
     const session = await target.acquire();
     await session.release();
-    duck = await openDuckDb(config.duckdb);
+    duck = await openDuckDb({ ...config.duckdb, databaseFile: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}.duckdb`) });
   } catch (err) {
     await target.close();
     throw err;

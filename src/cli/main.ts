@@ -6,6 +6,7 @@ import { ls } from '../api/ls.js';
 import { run } from '../api/run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TmError } from '../errors.js';
 import { registerExtraCommands } from './extra-commands.js';
+import { runEveryFromCli } from './run-every.js';
 
 interface GlobalFlags {
   projectDir?: string;
@@ -75,10 +76,14 @@ withSelection(withCommon(program.command('run').description('build the selected 
   .option('--threads <n>', 'models to run at once (default: the target\'s threads)', parseThreads)
   .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
   .option('--now <timestamp>', 'wall-clock time to use (UTC), for tests and backfills')
+  .option('--every <duration>', 'run again and again, e.g. 5s, 500ms, 2m (until SIGINT/SIGTERM; failed cycles are retried with backoff)')
+  .option('--wait', 'wait for models another tm process is running, instead of skipping them')
   .action(
-    action(async (flags: GlobalFlags & { select?: string[]; exclude?: string[]; threads?: number; fullRefresh?: boolean; now?: string }) => {
+    action(async (flags: GlobalFlags & { select?: string[]; exclude?: string[]; threads?: number; fullRefresh?: boolean; now?: string; every?: string; wait?: boolean }) => {
       debugErrors = Boolean(flags.debug);
-      const outcome = await run({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh, now: flags.now });
+      const options = { ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh, now: flags.now, wait: flags.wait };
+      if (flags.every !== undefined) return runEveryFromCli(options, flags.every);
+      const outcome = await run(options);
       return outcome.exitCode;
     }),
   );

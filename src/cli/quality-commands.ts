@@ -1,4 +1,54 @@
 import type { Command } from 'commander';
+import { build } from '../api/build.js';
+import { test } from '../api/test.js';
+import { TmError } from '../errors.js';
+import { action, commonOptions, withCommon, withSelection } from './main.js';
 
-/** `tm test` and `tm build` (data quality). */
-export function registerQualityCommands(_program: Command): void {}
+type Flags = Parameters<typeof commonOptions>[0] & {
+  select?: string[];
+  exclude?: string[];
+  threads?: number;
+  now?: string;
+  storeFailures?: boolean;
+  junit?: string;
+};
+
+function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new TmError(`--threads must be a whole number >= 1, got '${value}'`);
+  return n;
+}
+
+function withTestOptions(cmd: Command): Command {
+  return withSelection(withCommon(cmd))
+    .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)', parseThreads)
+    .option('--now <timestamp>', 'wall-clock time to use (UTC): what recency tests and source rules compare with')
+    .option('--store-failures', 'keep each test\'s failing rows in the audit schema (<schema>_tm_audit), replaced on each run')
+    .option('--junit <path>', 'also write the results as JUnit XML, for CI');
+}
+
+/** `tm test` and `tm build` (data quality): exit 0 all passed (warnings allowed), 1 a test or model failed, 2 usage or connection error. */
+export function registerQualityCommands(program: Command): void {
+  withTestOptions(program.command('test').description('run the data tests of the selected models and sources against the target'))
+    .action(
+      action(async (flags: Flags) => {
+        const outcome = await test({
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
+          storeFailures: flags.storeFailures, junit: flags.junit,
+        });
+        return outcome.exitCode;
+      }),
+    );
+
+  withTestOptions(program.command('build').description('run the selected models and their tests in DAG order; a failed test skips what is built on its models'))
+    .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
+    .action(
+      action(async (flags: Flags & { fullRefresh?: boolean }) => {
+        const outcome = await build({
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
+          fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit,
+        });
+        return outcome.exitCode;
+      }),
+    );
+}

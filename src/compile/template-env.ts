@@ -69,7 +69,7 @@ export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv
 export function renderTemplate(hb: TemplateEnv, text: string, file: string, lineOffset: number, context: RenderContext): string {
   let template: Handlebars.TemplateDelegate;
   try {
-    template = hb.compile(text, { noEscape: true, strict: true });
+    template = compiled(hb, text);
   } catch (err) {
     throw templateParseError(err, file, lineOffset);
   }
@@ -87,4 +87,18 @@ export function renderTemplate(hb: TemplateEnv, text: string, file: string, line
     const line = m ? Number(m[1]) + lineOffset : undefined;
     throw projectError(file, `template error: ${message.replace(/ in [^\n]* - \d+:\d+$/, '').replace(/ - \d+:\d+$/, '')}`, line);
   }
+}
+
+/** Compiled templates per environment: a `--every` loop renders the same models every cycle. */
+const compiledTemplates = new WeakMap<TemplateEnv, Map<string, Handlebars.TemplateDelegate>>();
+
+function compiled(hb: TemplateEnv, text: string): Handlebars.TemplateDelegate {
+  let byText = compiledTemplates.get(hb);
+  if (!byText) compiledTemplates.set(hb, (byText = new Map()));
+  let template = byText.get(text);
+  if (!template) {
+    template = hb.compile(text, { noEscape: true, strict: true });
+    byText.set(text, template);
+  }
+  return template;
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 export interface DuckDbSettings {
@@ -5,6 +6,11 @@ export interface DuckDbSettings {
   readonly memoryLimit: string;
   readonly threads?: number;
   readonly tempDirectory: string;
+  /**
+   * A database file for the run's tables (deleted on close). With a file, DuckDB keeps large tables
+   * compressed and evicts them to disk under the memory cap; without one, everything stays in memory.
+   */
+  readonly databaseFile?: string;
 }
 
 /** One DuckDB connection: statements run one at a time on it. */
@@ -28,7 +34,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
     preserve_insertion_order: 'false',
   };
   if (settings.threads) options.threads = String(settings.threads);
-  const instance = await DuckDBInstance.create(':memory:', options);
+  const instance = await DuckDBInstance.create(settings.databaseFile ?? ':memory:', options);
   const sessions: DuckDBConnection[] = [];
   return {
     async connect() {
@@ -58,6 +64,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
         }
       }
       instance.closeSync();
+      if (settings.databaseFile) for (const f of [settings.databaseFile, `${settings.databaseFile}.wal`]) rmSync(f, { force: true });
     },
   };
 }

@@ -66,11 +66,17 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
   const prepared = new WeakSet<pg.PoolClient>();
   let fifoDir: string | undefined;
   let fifoSeq = 0;
+  // FIFOs are made a few at a time (one `mkfifo` process for several) and reused after a clean
+  // transfer: spawning a process per COPY costs more than a small hot-run load itself.
+  const idleFifos: string[] = [];
   async function makeFifo(): Promise<string> {
+    const reused = idleFifos.pop();
+    if (reused) return reused;
     fifoDir ??= await mkdtemp(path.join(os.tmpdir(), 'tm-fifo-'));
-    const fifo = path.join(fifoDir, `copy-${process.pid}-${fifoSeq++}.csv`);
-    await run('mkfifo', [fifo]);
-    return fifo;
+    const made = Array.from({ length: 4 }, () => path.join(fifoDir!, `copy-${process.pid}-${fifoSeq++}.csv`));
+    await run('mkfifo', made);
+    idleFifos.push(...made.slice(1));
+    return made[0];
   }
   const target: Target = {
     kind: 'postgres',
@@ -111,12 +117,16 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
             const h = await open(fifo, 'w').catch(() => undefined);
             await h?.close();
           }
+          let clean = !writeError;
           try {
             await loading;
           } catch (err) {
+            clean = false;
             if (!writeError) throw err;
           } finally {
-            await rm(fifo, { force: true });
+            // Both ends are closed after a clean transfer: the FIFO can carry the next one.
+            if (clean) idleFifos.push(fifo);
+            else await rm(fifo, { force: true });
           }
           if (writeError) throw writeError;
           return copy.rowCount;
@@ -127,12 +137,15 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           return stream.rowCount;
         },
         async release() {
+          // A pooled client serves many sessions: drop this session's listener, or they pile up.
+          client.off('error', onError);
           client.release(broken);
         },
       };
-      client.on('error', () => {
+      const onError = () => {
         broken = true;
-      });
+      };
+      client.on('error', onError);
       if (!prepared.has(client)) {
         await client.query(`SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
           client.release(true);

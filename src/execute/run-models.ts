@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
 import { enforceContract } from '../compile/contract.js';
-import { renderTemplate, type TemplateEnv } from '../compile/template-env.js';
+import { renderTemplate, type RenderContext, type TemplateEnv } from '../compile/template-env.js';
 import { duckTypeFor } from '../compile/type-map.js';
 import { quoteIdent, quoteLiteral, type DuckDb, type DuckSession } from '../engines/duckdb.js';
 import { qualified, type Target } from '../engines/target.js';
@@ -23,6 +23,18 @@ export interface ModelHooks {
   readonly beforeCommit?: MaterializeInput['beforeCommit'];
   /** Called after the model succeeded (outside its transaction). */
   readonly afterSuccess?: () => Promise<void>;
+  /**
+   * The model has nothing to do in this run (nothing new upstream, or another process holds it):
+   * its SQL is not run; `record` may still write state (e.g. that it was checked).
+   */
+  readonly skip?: { readonly status: 'success' | 'skipped'; readonly reason: string; readonly record?: () => Promise<void> };
+  /** The model writes into another model's table (e.g. a reconciliation), under that table's name. */
+  readonly relationName?: string;
+  /**
+   * Makes the model's current target rows readable in DuckDB as this table (e.g. `{{this_rows}}`),
+   * typed by its contract; empty when the target table does not exist yet.
+   */
+  readonly thisRows?: { readonly table: string; readonly exists: boolean };
 }
 
 export interface RunModelsInput {
@@ -43,6 +55,21 @@ export interface RunModelsInput {
   readonly log: Log;
   /** Optional per-model preparation (incremental context), run before the model's SQL is rendered. */
   readonly hooksFor?: (model: ModelNode) => Promise<ModelHooks>;
+  /** Nodes scheduled with the models (`tm build`: the tests). */
+  readonly extraNodes?: readonly ExtraNode[];
+}
+
+/** A node run among the models, e.g. a test: after the models it reads, before the models it blocks. */
+export interface ExtraNode {
+  readonly id: string;
+  readonly name: string;
+  /** Selected models it runs after. */
+  readonly dependsOn: readonly string[];
+  /** Selected models that wait for it, and are skipped (with their descendants) when it fails. */
+  readonly blocks: readonly string[];
+  readonly run: () => Promise<'success' | 'error'>;
+  /** Called instead of `run` when something upstream failed; `cause` is that node's name. */
+  readonly skip: (cause: string) => void;
 }
 
 /** Models run in DuckDB by default; their result reaches the target by COPY through the model's materialization. */
@@ -53,7 +80,8 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
   const selectedNames = new Set(models.map((m) => m.name));
   // Results that a later DuckDB model of this run reads are kept in DuckDB rather than read back from the target.
   const keep = new Set<string>();
-  for (const m of models) if (m.config.engine === 'duckdb') for (const r of m.refs) if (selectedNames.has(r)) keep.add(r);
+  // An incremental model's result is only this run's batch, not its table: readers import the table after it is written.
+  for (const m of models) if (m.config.engine === 'duckdb') for (const r of m.refs) if (selectedNames.has(r) && !isIncremental(manifest.models.get(r))) keep.add(r);
   const inDuck = new Set<string>();
   const importing = new Map<string, Promise<void>>();
   const results = new Map<string, NodeResult>();
@@ -79,22 +107,29 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
     const startedAt = new Date().toISOString();
     const compiledPath = path.join(input.compiledDir, model.path);
     const excluded = excludedFor(graph, model, input.sources);
-    const finish = (result: { status: 'success' | 'error'; rows?: number; deleted?: number; message?: string }, line: string) => {
+    const finish = (result: { status: 'success' | 'error' | 'skipped'; rows?: number; deleted?: number; message?: string }, line: string) => {
       const seconds = elapsedSince(started);
       results.set(id, {
         unique_id: id, name: model.name, kind: 'model', execution_time_s: seconds, started_at: startedAt,
         completed_at: new Date().toISOString(), compiled_path: path.relative(manifest.projectDir, compiledPath),
         rows_excluded: Object.keys(excluded).length ? excluded : undefined, ...result,
       } as NodeResult);
-      log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : 'ERROR', model.name, line, seconds));
+      log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : result.status === 'skipped' ? 'SKIP' : 'ERROR', model.name, line, seconds));
     };
     const session = await input.duck.connect();
     try {
       const hooks = (await input.hooksFor?.(model)) ?? {};
+      if (hooks.skip) {
+        await hooks.skip.record?.();
+        finish({ status: hooks.skip.status, rows: 0, message: hooks.skip.reason }, hooks.skip.reason);
+        return 'success';
+      }
       if (model.config.engine === 'duckdb') for (const r of model.refs) await ensureInDuck(session, r);
-      const relation = { schema: input.target.schema, name: model.name, qualified: qualified(input.target.schema, model.name) };
+      const relationName = hooks.relationName ?? model.name;
+      const relation = { schema: input.target.schema, name: relationName, qualified: qualified(input.target.schema, relationName) };
+      if (hooks.thisRows) await importFromTarget(session, input.target, model, scratch, { from: relation.qualified, into: hooks.thisRows.table, exists: hooks.thisRows.exists });
       const values = { ...input.values, ...(hooks.values ?? {}) };
-      const sql = renderTemplate(input.templates, model.rawSql, model.path, model.bodyLine - 1, {
+      const renderContext: RenderContext = {
         resolveRef: (name) => (model.config.engine === 'duckdb' ? quoteIdent(name) : qualified(input.target.schema, name)),
         resolveSource: (name) => {
           if (model.config.engine === 'postgres') throw new TmError(`model '${model.name}' runs in PostgreSQL and cannot read source '${name}' (sources are read by DuckDB)`);
@@ -107,11 +142,20 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
         vars: manifest.vars,
         config: { ...model.config.extra, materialized: model.config.materialized, engine: model.config.engine },
         values,
-      });
+      };
+      const sql = renderTemplate(input.templates, model.rawSql, model.path, model.bodyLine - 1, renderContext);
       await mkdir(path.dirname(compiledPath), { recursive: true });
       await writeFile(compiledPath, sql);
 
       if (model.config.materialized === 'temp') {
+        // `as_view: true`: a view that readers' queries inline (columns they do not read are never computed).
+        if (model.config.extra.as_view === true) {
+          await runDuck(session, `CREATE OR REPLACE VIEW ${quoteIdent(model.name)} AS ${sql}`, model, compiledPath, manifest.projectDir);
+          inDuck.add(model.name);
+          await hooks.afterSuccess?.();
+          finish({ status: 'success' }, 'VIEW');
+          return 'success';
+        }
         await runDuck(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${sql}`, model, compiledPath, manifest.projectDir);
         inDuck.add(model.name);
         const [{ n }] = await session.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${quoteIdent(model.name)}`);
@@ -151,6 +195,8 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
       const result = await strategy({
         model, target: input.target, relation, loadInto, runId: input.runId, fullRefresh: input.fullRefresh, values,
         beforeCommit: hooks.beforeCommit,
+        render: (template, extra) =>
+          renderTemplate(input.templates, template, model.yamlPath ?? model.path, 0, { ...renderContext, values: { ...values, ...(extra ?? {}) } }),
       });
       await hooks.afterSuccess?.();
       finish({ status: 'success', rows: result.rows, deleted: result.deleted }, result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`));
@@ -166,13 +212,20 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
   };
 
   try {
+    const extras = new Map((input.extraNodes ?? []).map((e) => [e.id, e]));
+    const blockedBy = (id: string) => [...extras.values()].filter((e) => e.blocks.includes(id)).map((e) => e.id);
     await runInOrder(
-      models.map((m) => ({ id: m.uniqueId, dependsOn: parentsOf(graph, m.uniqueId) })),
+      [
+        ...models.map((m) => ({ id: m.uniqueId, dependsOn: [...parentsOf(graph, m.uniqueId), ...blockedBy(m.uniqueId)] })),
+        ...[...extras.values()].map((e) => ({ id: e.id, dependsOn: e.dependsOn })),
+      ],
       input.threads,
-      runOne,
+      (id) => extras.get(id)?.run() ?? runOne(id),
       (id, cause) => {
+        const causeName = byId.get(cause)?.name ?? extras.get(cause)?.name ?? cause;
+        const extra = extras.get(id);
+        if (extra) return extra.skip(causeName);
         const model = byId.get(id)!;
-        const causeName = byId.get(cause)?.name ?? cause;
         results.set(id, { unique_id: id, name: model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `skipped: upstream '${causeName}' failed` });
         log(modelLine(indexOf.get(id)!, total, 'SKIP', model.name, `upstream ${causeName} failed`, 0));
       },
@@ -220,17 +273,37 @@ function describeModelError(err: unknown, model: ModelNode): string {
   return `model '${model.name}' (${model.path}): ${errorMessage(err).split('\n')[0]}${where}`;
 }
 
-/** A model not built in this run but read by one that is: its rows come from the target, typed by its contract. */
-async function importFromTarget(session: DuckSession, target: Target, model: ModelNode, scratch: string): Promise<void> {
-  const file = path.join(scratch, `${model.name}.csv`);
+function isIncremental(model: ModelNode | undefined): boolean {
+  return model !== undefined && ['upsert', 'snapshot', 'append'].includes(model.config.materialized);
+}
+
+/**
+ * A model not built in this run but read by one that is: its rows come from the target, typed by its
+ * contract. An incremental model that was never built reads as empty (there is nothing to add to yet).
+ */
+async function importFromTarget(
+  session: DuckSession, target: Target, model: ModelNode, scratch: string,
+  where: { from?: string; into?: string; exists?: boolean } = {},
+): Promise<void> {
+  const into = where.into ?? model.name;
+  const file = path.join(scratch, `${into}.csv`);
+  const types = model.columns.map((c) => `${quoteIdent(c.name)} ${duckTypeFor(c.type)}`).join(', ');
+  if (where.exists === false) {
+    await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(into)} (${types})`);
+    return;
+  }
   const t = await target.acquire();
   try {
-    await t.copyCsvOut(`SELECT ${model.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${qualified(target.schema, model.name)}`, file);
+    await t.copyCsvOut(`SELECT ${model.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${where.from ?? qualified(target.schema, model.name)}`, file);
   } catch (err) {
+    if ((err as { code?: string }).code === '42P01' && isIncremental(model)) {
+      await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(into)} (${types})`);
+      return;
+    }
     throw new TmError(`cannot read model '${model.name}' from the target (has it been built?): ${errorMessage(err)}`, 1, { cause: err });
   } finally {
     await t.release();
   }
-  const types = model.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckTypeFor(c.type))}`).join(', ');
-  await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, columns = {${types}})`);
+  const columns = model.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckTypeFor(c.type))}`).join(', ');
+  await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(into)} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, columns = {${columns}})`);
 }

@@ -25,6 +25,11 @@ export interface MaterializeInput {
    * (files seen, clock reached) commits or rolls back with the rows.
    */
   readonly beforeCommit?: (session: TargetSession) => Promise<void>;
+  /**
+   * Renders a config template (a retention's `keep_after`, an upsert's `delete_where`) with the
+   * model's template context: its values, vars and helpers, plus `extra` values.
+   */
+  readonly render?: (template: string, extra?: Readonly<Record<string, string>>) => string;
 }
 
 export interface MaterializeResult {

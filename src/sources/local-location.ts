@@ -3,26 +3,46 @@ import path from 'node:path';
 import { parseHivePartitions } from './hive.js';
 import { SourceAccessError, type ListedFile, type PartitionFilter, type SourceLocation } from './types.js';
 
+/** What a folder held when it was last read: entries by name, and the size and mtime of its data files. */
+interface FolderMemo {
+  readonly mtimeMs: number;
+  readonly entries: readonly { readonly name: string; readonly dir: boolean; readonly partitions: Readonly<Record<string, string>> }[];
+  readonly files: ReadonlyMap<string, { readonly size: number; readonly version: string }>;
+  /** When every data file was last stat'ed. */
+  readonly statAt: number;
+}
+
+/**
+ * Folders read before in this process (a `--every` loop lists the same folders again and again).
+ * A folder whose mtime has not changed has the same entries, and a data file seen before is the same
+ * file: source files are written once, never changed in place (a rewrite is a new file, renamed in).
+ * A folder changed within the last 2 seconds is read again (coarse file system clocks), and every
+ * file is stat'ed again at least once a minute, in case a writer replaced one under the same name.
+ */
+const memo = new Map<string, FolderMemo>();
+const RACY_MS = 2000;
+const RESTAT_MS = 60_000;
+
 /** A source in a local folder; Hive folders that the filter rejects are not even walked. */
 export function createLocalLocation(root: string, extension: string): SourceLocation {
   const suffix = `.${extension}`;
   async function walk(dir: string, prefix: string, filter: PartitionFilter | undefined, out: ListedFile[]): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue; // temp and marker files of writers
+    const folder = await readFolder(dir, prefix, suffix);
+    const files: { key: string; full: string; name: string; partitions: Readonly<Record<string, string>> }[] = [];
+    for (const entry of folder.entries) {
       const key = prefix + entry.name;
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (filter && entry.name.includes('=') && !filter(parseHivePartitions(`${key}/x`))) continue;
+      if (entry.dir) {
+        if (filter && entry.name.includes('=') && !filter(entry.partitions)) continue;
         await walk(full, `${key}/`, filter, out);
-      } else if (entry.name.endsWith(suffix)) {
-        const partitions = parseHivePartitions(key);
-        if (filter && !filter(partitions)) continue;
-        const info = await stat(full).catch(() => undefined); // deleted by compaction while listing
-        if (!info) continue;
-        out.push({ key, uri: full, size: info.size, version: String(Math.trunc(info.mtimeMs)), partitions });
+      } else {
+        if (filter && !filter(entry.partitions)) continue;
+        files.push({ key, full, name: entry.name, partitions: entry.partitions });
       }
+    }
+    for (const f of files) {
+      const info = folder.files.get(f.name);
+      if (info) out.push({ key: f.key, uri: f.full, size: info.size, version: info.version, partitions: f.partitions });
     }
   }
   return {
@@ -41,4 +61,33 @@ export function createLocalLocation(root: string, extension: string): SourceLoca
       return {};
     },
   };
+}
+
+/** A folder's entries (sorted; writers' temp and marker files left out) and its data files' size and mtime. */
+async function readFolder(dir: string, prefix: string, suffix: string): Promise<FolderMemo> {
+  const now = Date.now();
+  const cached = memo.get(dir);
+  const before = cached && now - cached.statAt < RESTAT_MS ? cached : undefined;
+  const info = await stat(dir).catch(() => undefined);
+  if (before && info && info.mtimeMs === before.mtimeMs && now - info.mtimeMs > RACY_MS) return before;
+  const dirents = await readdir(dir, { withFileTypes: true });
+  dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = dirents
+    .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_')) // temp and marker files of writers
+    .filter((e) => e.isDirectory() || e.name.endsWith(suffix))
+    .map((e) => ({ name: e.name, dir: e.isDirectory(), partitions: parseHivePartitions(e.isDirectory() ? `${prefix}${e.name}/x` : prefix + e.name) }));
+  // Data files not seen before are stat'ed together (the thread pool runs them in parallel).
+  const names = entries.filter((e) => !e.dir).map((e) => e.name);
+  const known = names.map((n) => before?.files.get(n));
+  const fresh = await Promise.all(names.map((n, i) => (known[i] ? undefined : stat(path.join(dir, n)).catch(() => undefined)))); // deleted by compaction meanwhile
+  const files = new Map<string, { size: number; version: string }>();
+  names.forEach((n, i) => {
+    const k = known[i];
+    const s = fresh[i];
+    if (k) files.set(n, k);
+    else if (s) files.set(n, { size: s.size, version: String(Math.trunc(s.mtimeMs)) });
+  });
+  const folder: FolderMemo = { mtimeMs: info?.mtimeMs ?? 0, entries, files, statAt: before?.statAt ?? now };
+  if (info) memo.set(dir, folder);
+  return folder;
 }

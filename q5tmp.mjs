@@ -1,0 +1,16 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { duckStgSql, sqlNow } from './dist/bench/sql.js';
+const i = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', preserve_insertion_order: 'false', temp_directory: '/tmp/q4duck' });
+const c = await i.connect(); await c.run("SET TimeZone='UTC'");
+console.log((await c.runAndReadAll("select version()")).getRows());
+let t = performance.now();
+await c.run(duckStgSql('/work/benchdata/tripclick', sqlNow(new Date())));
+console.log('stg', (performance.now()-t)/1000);
+console.log((await c.runAndReadAll("select count(*) filter (where title is null), count(*) filter (where title = '') from stg_events")).getRows());
+t = performance.now();
+await c.run(`COPY (SELECT event_date, document_id, left(arg_max_null(title, (event_ts, dedup_key)), 500) AS title, count(*) AS view_count, count(DISTINCT session_id) AS unique_sessions FROM stg_events GROUP BY event_date, document_id) TO '/tmp/q5.csv' (FORMAT csv)`);
+console.log('popular argmax', (performance.now()-t)/1000);
+t = performance.now();
+await c.run(`COPY (WITH areas AS (SELECT DISTINCT e.dedup_key, e.event_date, e.session_id, trim(a.area) AS clinical_area FROM stg_events AS e, unnest(string_split(e.clinical_areas, ',')) AS a(area) WHERE trim(a.area) <> '') SELECT event_date, clinical_area, count(*) AS search_count, count(DISTINCT session_id) AS unique_sessions FROM areas WHERE length(clinical_area) <= 100 GROUP BY event_date, clinical_area) TO '/tmp/q5b.csv' (FORMAT csv)`);
+console.log('clinical', (performance.now()-t)/1000);
+console.log('rss', process.resourceUsage().maxRSS/1024, 'MiB');

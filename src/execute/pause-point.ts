@@ -1,0 +1,17 @@
+/**
+ * Named points where a run can be made to stop for a while, to test what a kill or a concurrent
+ * process does there. Off unless `TM_PAUSE_AT=<point>[:<model>]` is set: the process then prints
+ * `tm-paused <point> <model>` on stderr and sleeps `TM_PAUSE_MS` milliseconds (default: until killed).
+ */
+export async function pausePoint(point: string, model: string): Promise<void> {
+  const wanted = process.env.TM_PAUSE_AT;
+  if (!wanted) return;
+  const [p, m] = wanted.split(':');
+  if (p !== point || (m && m !== model)) return;
+  process.stderr.write(`tm-paused ${point} ${model}\n`);
+  const ms = Number(process.env.TM_PAUSE_MS ?? '0');
+  await new Promise<void>((resolve) => {
+    if (ms > 0) setTimeout(resolve, ms);
+    else setInterval(() => undefined, 1 << 30); // keep the process alive until it is killed
+  });
+}

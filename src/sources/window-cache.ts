@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
+import { errorMessage } from '../errors.js';
+import type { SourceNode } from '../manifest/types.js';
+import { readParquetRows, type RawReader } from './prepare-source.js';
+import type { ListedFile, SourceLocation } from './types.js';
+
+/**
+ * A local DuckDB database that keeps the rows of a source's recent files, so that a run that finds
+ * one new file reads one file, not the thousands of small files of the window. Rows are kept per
+ * file identity (URI, size, version): a file that changed or disappeared is forgotten, a new one is
+ * read once. The cache is only a copy of file contents: it never decides what a model has seen
+ * (the state in the target does), and it is emptied when it meets another target state (`stamp`).
+ */
+export interface SourceCache {
+  /** Reads listed files through the cache; forgets cached files of partitions >= `fromPart` that are no longer listed. */
+  reader(scope: { readonly fromPart?: string }): RawReader;
+  /** Forgets partitions older than `part` (`YYYY-MM-DD`). */
+  evictBefore(duck: DuckSession, part: string): Promise<void>;
+  /** Files read from the source (not from the cache) so far in this run. */
+  readonly stats: { filesRead: number; filesForgotten: number };
+  /** Whether the cache lives in a file (false: in memory for this run, e.g. when another process holds the file). */
+  readonly persistent: boolean;
+  /** Identity of the target state the cache was opened for. */
+  readonly stamp: string;
+  close(duck: DuckSession): Promise<void>;
+}
+
+export interface SourceCacheOptions {
+  /** DuckDB file for the cache; undefined keeps it in memory for this run. */
+  readonly file?: string;
+  /** Identity of the target state this cache belongs to: a cache stamped otherwise is emptied. */
+  readonly stamp: string;
+}
+
+const FORMAT = '1';
+
+interface CachedFile {
+  readonly uri: string;
+  readonly size: number;
+  readonly version: string;
+  readonly part: string;
+  readonly problem: string | null;
+}
+let attachSeq = 0;
+
+/** Cache file for a source in one target (database + schema): two targets never share one. */
+export function sourceCacheFile(stateDir: string, source: SourceNode, targetIdentity: string): string {
+  const hash = createHash('sha1').update(`${targetIdentity}\n${source.location}`).digest('hex').slice(0, 16);
+  return path.join(stateDir, 'cache', `${source.name}-${hash}.duckdb`);
+}
+
+export async function openSourceCache(duck: DuckSession, source: SourceNode, location: SourceLocation, options: SourceCacheOptions): Promise<SourceCache> {
+  const db = quoteIdent(`tm_cache_${attachSeq++}_${source.name}`);
+  const persistent = options.file !== undefined && (await attach(duck, db, options.file));
+  if (!persistent) await duck.run(`ATTACH ':memory:' AS ${db}`);
+  const files = `${db}.files`;
+  const events = `${db}.events`;
+  const signature = source.columns.map((c) => `${c.name} ${c.type}`).join(', ');
+  await duck.run(`CREATE TABLE IF NOT EXISTS ${db}.meta (k VARCHAR, v VARCHAR)`);
+  const meta = new Map((await duck.all<{ k: string; v: string }>(`SELECT k, v FROM ${db}.meta`)).map((r) => [r.k, r.v]));
+  if (meta.get('format') !== FORMAT || meta.get('columns') !== signature || meta.get('stamp') !== options.stamp) {
+    await duck.run(`DROP TABLE IF EXISTS ${files}`);
+    await duck.run(`DROP TABLE IF EXISTS ${events}`);
+    await duck.run(`DELETE FROM ${db}.meta`);
+    await duck.run(
+      `INSERT INTO ${db}.meta VALUES ('format', ${quoteLiteral(FORMAT)}), ('columns', ${quoteLiteral(signature)}), ('stamp', ${quoteLiteral(options.stamp)})`,
+    );
+  }
+  await duck.run(`CREATE TABLE IF NOT EXISTS ${files} (uri VARCHAR, size BIGINT, version VARCHAR, part VARCHAR, problem VARCHAR)`);
+  const columnDefs = source.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+  await duck.run(`CREATE TABLE IF NOT EXISTS ${events} (${columnDefs}, _tm_file VARCHAR, _tm_part VARCHAR)`);
+  const cols = source.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const partColumn = source.datePartition;
+  const partOf = (f: ListedFile) => (partColumn ? (f.partitions[partColumn] ?? '') : '');
+  const stats = { filesRead: 0, filesForgotten: 0 };
+  // The files table as this process last read or wrote it (it holds the file's lock while attached).
+  let memo: Map<string, CachedFile> | undefined;
+  const loadKnown = async (session: DuckSession): Promise<Map<string, CachedFile>> => {
+    if (!memo) {
+      const rows = await session.all<{ uri: string; size: string | number; version: string; part: string; problem: string | null }>(`SELECT uri, size, version, part, problem FROM ${files}`);
+      memo = new Map(rows.map((r) => [r.uri, { uri: r.uri, size: Number(r.size), version: r.version, part: r.part, problem: r.problem }]));
+    }
+    return memo;
+  };
+
+  return {
+    persistent,
+    stamp: options.stamp,
+    stats,
+    reader(scope) {
+      return async (session, src, listed) => {
+        const byUri = new Map(await loadKnown(session));
+        const known = [...byUri.values()];
+        const listedUris = new Set(listed.map((f) => f.uri));
+        const inScope = (part: string) => !scope.fromPart || part === '' || part >= scope.fromPart;
+        const stale = known.filter((k) => inScope(k.part) && !listedUris.has(k.uri)).map((k) => k.uri);
+        const fresh: ListedFile[] = [];
+        for (const f of listed) {
+          const k = byUri.get(f.uri);
+          if (k && k.size === f.size && k.version === f.version) continue;
+          if (k) stale.push(f.uri);
+          fresh.push(f);
+        }
+        let unreadable: { uri: string; reason: string }[] = [];
+        let insert: string | undefined;
+        if (fresh.length) {
+          const read = await readParquetRows(session, src, fresh, await location.fetch(fresh));
+          unreadable = [...read.unreadableFiles];
+          const partExpr = partColumn
+            ? `regexp_extract(_tm_file, ${quoteLiteral(`(^|/)${escapeRegex(partColumn)}=([^/]*)/`)}, 2)`
+            : `''`;
+          insert = `INSERT INTO ${events} SELECT ${cols}, _tm_file, ${partExpr} FROM (${read.select})`;
+        }
+        const problems = new Map(unreadable.map((u) => [u.uri, u.reason]));
+        if (stale.length || insert) {
+          await session.run('BEGIN TRANSACTION');
+          try {
+            if (stale.length) {
+              const list = stale.map(quoteLiteral).join(', ');
+              await session.run(`DELETE FROM ${events} WHERE _tm_file IN (${list})`);
+              await session.run(`DELETE FROM ${files} WHERE uri IN (${list})`);
+            }
+            if (insert) await session.run(insert);
+            if (fresh.length) {
+              const rows = fresh.map((f) => `(${quoteLiteral(f.uri)}, ${f.size}, ${quoteLiteral(f.version)}, ${quoteLiteral(partOf(f))}, ${problems.has(f.uri) ? quoteLiteral(problems.get(f.uri)!) : 'NULL'})`);
+              await session.run(`INSERT INTO ${files} VALUES ${rows.join(', ')}`);
+            }
+            await session.run('COMMIT');
+          } catch (err) {
+            await session.run('ROLLBACK').catch(() => undefined);
+            memo = undefined;
+            throw err;
+          }
+          for (const uri of stale) memo?.delete(uri);
+          for (const f of fresh) memo?.set(f.uri, { uri: f.uri, size: f.size, version: f.version, part: partOf(f), problem: problems.get(f.uri) ?? null });
+        }
+        stats.filesRead += fresh.length;
+        stats.filesForgotten += stale.length - fresh.filter((f) => byUri.has(f.uri)).length;
+        for (const f of listed) {
+          const problem = byUri.get(f.uri)?.problem;
+          if (problem && !problems.has(f.uri) && !fresh.includes(f)) unreadable.push({ uri: f.uri, reason: problem });
+        }
+        const where = scope.fromPart ? ` WHERE _tm_part >= ${quoteLiteral(scope.fromPart)} OR _tm_part = ''` : '';
+        return { select: `SELECT ${cols}, _tm_file, rowid AS _tm_row FROM ${events}${where}`, unreadableFiles: unreadable, inDuckDb: true };
+      };
+    },
+    async evictBefore(duck, part) {
+      const isOld = (f: CachedFile) => f.part !== '' && f.part < part;
+      if (![...(await loadKnown(duck)).values()].some(isOld)) return;
+      await duck.run('BEGIN TRANSACTION');
+      try {
+        await duck.run(`DELETE FROM ${events} WHERE _tm_part < ${quoteLiteral(part)} AND _tm_part <> ''`);
+        await duck.run(`DELETE FROM ${files} WHERE part < ${quoteLiteral(part)} AND part <> ''`);
+        await duck.run('COMMIT');
+      } catch (err) {
+        await duck.run('ROLLBACK').catch(() => undefined);
+        memo = undefined;
+        throw err;
+      }
+      for (const [uri, f] of memo ?? []) if (isOld(f)) memo?.delete(uri);
+    },
+    async close(session) {
+      await session.run(`DETACH ${db}`).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Attaches the cache file; false when another process holds it (the run then caches in memory).
+ * A file DuckDB cannot open (damaged, other version) is deleted and made again: it is only a cache.
+ */
+async function attach(duck: DuckSession, db: string, file: string): Promise<boolean> {
+  await mkdir(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await duck.run(`ATTACH ${quoteLiteral(file)} AS ${db}`);
+      return true;
+    } catch (err) {
+      if (/lock/i.test(errorMessage(err))) return false;
+      if (attempt === 1) return false;
+      await rm(file, { force: true });
+      await rm(`${file}.wal`, { force: true });
+    }
+  }
+  return false;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
