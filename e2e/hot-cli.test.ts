@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rename } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from './support/harness.js';
@@ -10,17 +10,18 @@ import { EMPTY_STATE, hotRun, type HotState } from './support/hot-reference.js';
 interface Proc {
   readonly child: ChildProcess;
   readonly output: () => string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when the output written after position `from` matches. */
+  waitFor(pattern: RegExp | ((output: string) => boolean), options?: { timeoutMs?: number; from?: number }): Promise<void>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 function spawnTm(args: readonly string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'tm.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const waiters: { test: (output: string) => boolean; from: number; resolve: () => void }[] = [];
   const feed = (chunk: Buffer) => {
     out += chunk.toString();
-    for (const w of [...waiters]) if (w.pattern.test(out)) {
+    for (const w of [...waiters]) if (w.test(out.slice(w.from))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
@@ -32,11 +33,12 @@ function spawnTm(args: readonly string[], env: Record<string, string>): Proc {
     child,
     output: () => out,
     exited,
-    waitFor(pattern, timeoutMs = 60_000) {
-      if (pattern.test(out)) return Promise.resolve();
+    waitFor(pattern, { timeoutMs = 90_000, from = 0 } = {}) {
+      const test = typeof pattern === 'function' ? pattern : (o: string) => pattern.test(o);
+      if (test(out.slice(from))) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${out}`)), timeoutMs);
-        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(pattern)}; output so far:\n${out}`)), timeoutMs);
+        waiters.push({ test, from, resolve: () => (clearTimeout(timer), resolve()) });
       });
     },
   };
@@ -128,13 +130,20 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
 
   it('two concurrent runs never process one model twice: the second skips (exit 0), --wait waits and finds nothing new', async () => {
     await s.write(D, 'b4.parquet', traffic(`${D} 10:45:00`, 5, 20_000, 300));
-    const a = spawnTm(hotArgs(`${D} 10:51:00`), { ...env(), TM_PAUSE_AT: 'before-commit:mart_realtime_traffic_minute', TM_PAUSE_MS: '4000' });
+    const go = path.join(data.dir, '..', `${path.basename(data.dir)}-go`);
+    const a = spawnTm(hotArgs(`${D} 10:51:00`), { ...env(), TM_PAUSE_AT: 'before-commit:mart_realtime_traffic_minute', TM_PAUSE_UNTIL: go });
+    running.push(a);
     await a.waitFor(/tm-paused before-commit mart_realtime_traffic_minute/);
     const b = await runCli(hotArgs(`${D} 10:52:00`), { env: env() });
     expect(b.code, b.stdout + b.stderr).toBe(0);
     expect(b.stdout.match(/is being run by another tm process/g)).toHaveLength(4);
     expect(b.stdout.match(/SKIP/g)).toHaveLength(4);
     const c = spawnTm(hotArgs(`${D} 10:53:00`, '--wait'), env());
+    running.push(c);
+    await c.waitFor(/models selected/);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(c.output()).not.toMatch(/incremental models to update/); // still waiting for A's locks
+    await writeFile(go, '');
     expect((await a.exited).code, a.output()).toBe(0);
     expect((await c.exited).code, c.output()).toBe(0);
     expect(c.output()).toMatch(/0 of 4 incremental models to update/);
@@ -152,7 +161,7 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
     await p.waitFor(/Finished 4 models/);
     const runId = async () => (await queryRows<{ run_id: string }>(`SELECT run_id FROM ${schema}__tm_state.models WHERE model = 'mart_realtime_traffic_minute'`))[0].run_id;
     const idle = await runId();
-    await p.waitFor(/(Finished 4 models[\s\S]*){3}/);
+    await p.waitFor((o) => (o.match(/Finished 4 models/g) ?? []).length >= 3);
     expect(await runId()).toBe(idle); // no new file: no rows written
     await s.write(D, 'b5.parquet', traffic(`${D} 10:50:00`, 5, 20_000, 400));
     for (let i = 0; i < 200 && (await runId()) === idle; i++) await new Promise((r) => setTimeout(r, 100));
@@ -163,8 +172,7 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
     await rename(data.dir, `${data.dir}-away`);
     await p.waitFor(/failed; retrying in/);
     await rename(`${data.dir}-away`, data.dir);
-    const before = p.output().length;
-    await p.waitFor(new RegExp(`[\\s\\S]{${before}}[\\s\\S]*Finished 4 models`));
+    await p.waitFor(/Finished 4 models/, { from: p.output().length });
     p.child.kill('SIGTERM');
     const exit = await p.exited;
     expect(exit.code, p.output()).toBe(0);

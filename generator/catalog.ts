@@ -222,6 +222,10 @@ export function docHashColumnsSql(p = 'dh'): string {
 function bitsU(col: string, shift: number, bits = 20): string {
   return `(((${col} >> ${shift}) & ${2 ** bits - 1})::DOUBLE / ${2 ** bits}.0)`;
 }
+/** First letter upper-cased ('metformin' -> 'Metformin'; 'SGLT2 inhibitors' unchanged). */
+function cap(x: string): string {
+  return `(upper(left(${x}, 1)) || substr(${x}, 2))`;
+}
 /** Cheap skew of a uniform towards 0 (u * (0.35 + 0.65 u)), keeps [0, 1). */
 function skew(u: string): string {
   return `(${u} * (0.35 + 0.65 * ${u}))`;
@@ -284,24 +288,24 @@ export function docAttributeSql(docExpr: string, p = 'dh'): { url: string; title
   const pubmedTitle =
     `CASE ${tpl} ` +
     `WHEN 0 THEN ${design} || ' ' || ${interv} || ' for ' || ${cond} || ': ' || ${study} || '.' ` +
-    `WHEN 1 THEN ${interv} || ' versus ' || ${interv2} || ' in ' || ${pop} || ' with ' || ${cond} || ': ' || ${study} || '.' ` +
-    `WHEN 2 THEN ${interv} || ' for ' || ${cond} || ' in ' || ${pop} || '.' ` +
+    `WHEN 1 THEN ${cap(interv)} || ' versus ' || ${interv2} || ' in ' || ${pop} || ' with ' || ${cond} || ': ' || ${study} || '.' ` +
+    `WHEN 2 THEN ${cap(interv)} || ' for ' || ${cond} || ' in ' || ${pop} || '.' ` +
     `WHEN 3 THEN 'Association between ' || ${cond2} || ' and ' || ${cond} || ' in ' || ${pop} || ': ' || ${study} || '.' ` +
     `WHEN 4 THEN 'Management of ' || ${cond} || ' in ' || ${pop} || '.' ` +
     `WHEN 5 THEN ${design} || ' ' || ${interv} || ' in ' || ${pop} || ' with ' || ${cond} || '.' ` +
-    `WHEN 6 THEN upper(left(${cond}, 1)) || substr(${cond}, 2) || ': ' || ${study} || '.' ` +
+    `WHEN 6 THEN ${cap(cond)} || ': ' || ${study} || '.' ` +
     `ELSE 'Incidence and risk factors of ' || ${cond} || ' among ' || ${pop} || '.' END`;
   const trialTitle =
     `CASE ${bitsN(h(3), 40, 3)} ` +
     `WHEN 0 THEN 'A Study of ' || ${interv} || ' in ' || ${pop} || ' With ' || ${cond} ` +
-    `WHEN 1 THEN ${interv} || ' Compared With ' || ${interv2} || ' for ' || ${cond} ` +
+    `WHEN 1 THEN ${cap(interv)} || ' Compared With ' || ${interv2} || ' for ' || ${cond} ` +
     `ELSE 'Safety and Efficacy of ' || ${interv} || ' in ' || ${cond} END`;
   const otherTitle =
     `CASE ${bitsN(h(4), 0, 4)} ` +
-    `WHEN 0 THEN upper(left(${cond}, 1)) || substr(${cond}, 2) || ': diagnosis and management' ` +
-    `WHEN 1 THEN ${interv} || ' for ' || ${cond} || ' - evidence summary' ` +
+    `WHEN 0 THEN ${cap(cond)} || ': diagnosis and management' ` +
+    `WHEN 1 THEN ${cap(interv)} || ' for ' || ${cond} || ' - evidence summary' ` +
     `WHEN 2 THEN 'Clinical guideline: ' || ${cond} || ' in ' || ${pop} ` +
-    `ELSE upper(left(${cond}, 1)) || substr(${cond}, 2) || ' - clinical knowledge summary' END`;
+    `ELSE ${cap(cond)} || ' - clinical knowledge summary' END`;
   const baseTitle = `CASE WHEN ${kind} < 0.80 THEN ${pubmedTitle} WHEN ${kind} < 0.91 THEN ${trialTitle} ELSE ${otherTitle} END`;
   // about 1 document click in 50,000 carries an over-long (> 500 characters) title
   const longTail =

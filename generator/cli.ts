@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const liveOnly: [keyof CliOptions, string][] = [['intervalSec', '--interval-sec'], ['durationSec', '--duration-sec'], ['eventsPerSec', '--events-per-sec']];
     const badLive = liveOnly.filter(([k]) => opts[k] !== undefined).map(([, f]) => f);
-    if (badLive.length > 0) throw new UsageError(`${badLive.join(', ')} need --live`);
+    if (badLive.length > 0) throw new UsageError(`${badLive.join(', ')}: live-mode options, add --live`);
     if (opts.preset && (opts.days !== undefined || opts.eventsPerDay !== undefined || opts.startDate !== undefined)) {
       throw new UsageError('--preset tripclick fixes --days, --events-per-day and --start-date; do not pass them');
     }

@@ -72,8 +72,10 @@ export interface GenerateOptions {
   force?: boolean;
   /** Largest number of rows per file before a day's main file is split (default 1,000,000). */
   maxRowsPerFile?: number;
-  /** Parallel chunk writers, each on one DuckDB thread (default 2). */
+  /** Parallel chunk writers, each on one DuckDB thread (default: cores, 2..4). */
   concurrency?: number;
+  /** Rows per written chunk of whole day folders (tuning and tests; default: automatic, <= 150,000). */
+  chunkRows?: number;
   /** Progress messages (phases), e.g. for a verbose CLI. */
   onProgress?: (message: string) => void;
 }
@@ -114,7 +116,8 @@ export const DEFAULTS = {
   invalidFraction: 0.001,
   clicksPerSession: 3.3,
   maxRowsPerFile: 1_000_000,
-  concurrency: 2,
+  /** One single-threaded writer per core, 2..4. */
+  concurrency: Math.max(2, Math.min(4, os.availableParallelism())),
 } as const;
 
 /** Default end of generated data: the day after TripClick's last day. */
@@ -577,7 +580,7 @@ export async function generateStream(options: GenerateOptions): Promise<Generate
   const tmpDir = path.join(os.tmpdir(), `tm-generator-${process.pid}-${Date.now()}`);
   const staging = path.join(o.out, `.tm-generator-staging-${process.pid}`);
   const instance = await DuckDBInstance.create(':memory:', {
-    threads: '2',
+    threads: String(Math.max(2, Math.min(8, os.availableParallelism()))),
     memory_limit: '1200MB',
     temp_directory: tmpDir,
     preserve_insertion_order: 'true',
@@ -626,7 +629,7 @@ export async function generateStream(options: GenerateOptions): Promise<Generate
     }
     const folders = [...folderRows.keys()];
     const chunks: { from: string; to: string; tasks: FileTask[] }[] = [];
-    const chunkRows = Math.max(20_000, Math.min(CHUNK_ROWS, Math.ceil(o.totalEvents / (o.concurrency * 3))));
+    const chunkRows = options.chunkRows ?? Math.max(20_000, Math.min(CHUNK_ROWS, Math.ceil(o.totalEvents / (o.concurrency * 3))));
     let rowsInChunk = 0;
     for (const f of folders) {
       const n = folderRows.get(f)!;

@@ -155,6 +155,7 @@ export async function generateLive(options: LiveOptions): Promise<LiveResult> {
   const out = path.resolve(options.out);
   const rand = mulberry32(hash32(seed, now() % 2147483647));
 
+  const conn: DuckDBConnection = await connectUtc();
   let stopping = false;
   let wake: (() => void) | undefined;
   const stop = () => {
@@ -190,7 +191,6 @@ export async function generateLive(options: LiveOptions): Promise<LiveResult> {
   let ticks = 0;
   const table = `tm_live_${process.pid}_${++liveCounter}`;
   const tmpFile = path.join(out, `.tm-live-${process.pid}-${liveCounter}.parquet.tmp`);
-  const conn: DuckDBConnection = await connectUtc();
   try {
     for (const sql of catalogSetupSql()) await conn.run(sql);
     await mkdir(out, { recursive: true });
@@ -253,9 +253,9 @@ export async function generateLive(options: LiveOptions): Promise<LiveResult> {
       const tickMs = speed === 1 ? now() : due;
       const nowUs = tickMs * 1000;
       const events: LiveEvent[] = [];
-      const hour = Math.floor(tickMs / 1_200_000); // the "hot" documents change every 20 minutes
+      const period = Math.floor(tickMs / 1_200_000); // the "hot" documents change every 20 minutes
       const pickDoc = () =>
-        rand() < 0.12 ? docIdForRank(hash32(seed, hour, Math.floor(rand() * 10)) % HOT_RANKS) : docPicks[Math.floor(rand() * docPicks.length)];
+        rand() < 0.12 ? docIdForRank(hash32(seed, period, Math.floor(rand() * 10)) % HOT_RANKS) : docPicks[Math.floor(rand() * docPicks.length)];
       const clickOf = (s: Session, tsUs: number): LiveEvent => {
         const qi = Math.floor(s.pos / s.clicksPerQuery);
         s.pos++;

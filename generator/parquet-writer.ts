@@ -36,7 +36,7 @@ export const EVENT_COLUMNS = [
 ] as const;
 
 /** Parquet COPY options used for every generated file. */
-export const PARQUET_COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd";
+export const PARQUET_COPY_OPTIONS = 'FORMAT parquet, COMPRESSION zstd';
 
 let sharedInstance: Promise<DuckDBInstance> | undefined;
 let tableCounter = 0;

@@ -1,11 +1,7 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import { TmError, errorMessage } from '../errors.js';
+import { TmError } from '../errors.js';
 import type { Log } from '../execute/progress.js';
-import { listFiles } from '../project/walk.js';
-import { loadProjectContext, type ProjectContext } from './project-context.js';
-import { run, type RunOptions } from './run.js';
-import { openRuntime, type Runtime } from './runtime.js';
+import { openCycleRunner } from './cycle-runner.js';
+import type { RunOptions } from './run.js';
 
 export interface RunLoopOptions extends RunOptions {
   /** Time from the start of one cycle to the start of the next. */
@@ -32,51 +28,28 @@ export interface RunLoopOutcome {
 }
 
 /**
- * `tm run --every <duration>`: one run after another. A failing cycle (a model error, a lost
- * connection) is logged and retried after a growing pause, and the loop goes on; the next good
- * cycle fills the gap (H starts from the last snapshot a model reached). The signal ends the loop
- * after the cycle in progress. The parsed project and the connections are kept from one cycle to
- * the next (the project is parsed again when one of its files changes; connections are opened
- * again after a failed cycle).
+ * `tm run --every <duration>`: one run after another (see openCycleRunner: the project and the
+ * connections are kept between cycles). A failing cycle (a model error, a lost connection) is
+ * logged and retried after a growing pause, and the loop goes on; the next good cycle fills the gap
+ * (H starts from the last snapshot a model reached). The signal ends the loop after the cycle in progress.
  */
 export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome> {
   const log: Log = options.log ?? ((line) => process.stdout.write(line + '\n'));
   const maxBackoff = options.maxBackoffMs ?? Math.max(options.everyMs, 60_000);
+  const runner = openCycleRunner({ ...options, log });
   let cycles = 0;
   let failures = 0;
   let streak = 0;
-  let kept: { context: ProjectContext; runtime?: Runtime; fingerprint: string } | undefined;
-  const dropRuntime = async () => {
-    await kept?.runtime?.close().catch(() => undefined);
-    if (kept) kept.runtime = undefined;
-  };
   try {
     while (!options.signal?.aborted && (options.maxCycles === undefined || cycles < options.maxCycles)) {
-      const started = performance.now();
-      let ok: boolean;
-      try {
-        const fingerprint = kept ? await projectFingerprint(kept.context) : '';
-        if (!kept || fingerprint !== kept.fingerprint) {
-          await dropRuntime();
-          const context = await loadProjectContext(options);
-          kept = { context, fingerprint: await projectFingerprint(context) };
-        }
-        kept.runtime ??= await openRuntime(kept.context.project.projectDir, options.target, options.threads);
-        // --full-refresh rebuilds once, in the first cycle.
-        const outcome = await run({ ...options, fullRefresh: cycles === 0 ? options.fullRefresh : false, keep: { context: kept.context, runtime: kept.runtime } });
-        ok = outcome.exitCode === 0;
-      } catch (err) {
-        log(`Error: ${err instanceof TmError ? err.message : errorMessage(err)}`);
-        ok = false;
-      }
-      if (!ok) await dropRuntime();
+      const result = await runner.cycle();
+      if (result.error) log(`Error: ${result.error}`);
       cycles++;
-      const ms = performance.now() - started;
-      options.onCycle?.({ cycle: cycles, ok, ms });
+      options.onCycle?.({ cycle: cycles, ok: result.ok, ms: result.ms });
       let pause: number;
-      if (ok) {
+      if (result.ok) {
         streak = 0;
-        pause = Math.max(0, options.everyMs - ms);
+        pause = Math.max(0, options.everyMs - result.ms);
       } else {
         failures++;
         streak++;
@@ -87,21 +60,9 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
       await sleep(pause, options.signal);
     }
   } finally {
-    await dropRuntime();
+    await runner.close();
   }
   return { cycles, failures };
-}
-
-/** Names, sizes and times of the project's files: a change makes the loop parse the project again. */
-async function projectFingerprint(ctx: ProjectContext): Promise<string> {
-  const p = ctx.project;
-  const files = [path.join(p.projectDir, 'project.yml'), path.join(p.projectDir, 'profiles.yml')];
-  for (const dir of [...p.modelPaths, ...p.macroPaths, ...p.testPaths]) files.push(...(await listFiles(path.join(p.projectDir, dir), ['.sql', '.yml', '.yaml', '.hbs', '.js', '.mjs'])));
-  const parts = await Promise.all(files.map(async (f) => {
-    const s = await stat(f).catch(() => undefined);
-    return `${f}:${s?.size ?? -1}:${s?.mtimeMs ?? -1}`;
-  }));
-  return parts.join('\n');
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

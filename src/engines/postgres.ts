@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,14 +70,22 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
   // FIFOs are made a few at a time (one `mkfifo` process for several) and reused after a clean
   // transfer: spawning a process per COPY costs more than a small hot-run load itself.
   const idleFifos: string[] = [];
+  let making: Promise<void> | undefined;
   async function makeFifo(): Promise<string> {
-    const reused = idleFifos.pop();
-    if (reused) return reused;
-    fifoDir ??= await mkdtemp(path.join(os.tmpdir(), 'tm-fifo-'));
-    const made = Array.from({ length: 4 }, () => path.join(fifoDir!, `copy-${process.pid}-${fifoSeq++}.csv`));
-    await run('mkfifo', made);
-    idleFifos.push(...made.slice(1));
-    return made[0];
+    for (;;) {
+      const reused = idleFifos.pop();
+      if (reused) return reused;
+      // Models that start together share one `mkfifo` process.
+      making ??= (async () => {
+        fifoDir ??= await mkdtemp(path.join(os.tmpdir(), 'tm-fifo-'));
+        const made = Array.from({ length: Math.max(4, options.maxSessions) }, () => path.join(fifoDir!, `copy-${process.pid}-${fifoSeq++}.csv`));
+        await run('mkfifo', made);
+        idleFifos.push(...made);
+      })().finally(() => {
+        making = undefined;
+      });
+      await making;
+    }
   }
   const target: Target = {
     kind: 'postgres',
@@ -107,14 +116,16 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           const fifo = await makeFifo();
           const cols = columns.map(quoteIdent).join(', ');
           const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
-          const loading = pipeline(createReadStream(fifo, { highWaterMark: 1 << 20 }), copy);
+          const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
+          const loading = pipeline(reader, copy);
           let writeError: unknown;
           try {
             await write(fifo, false);
           } catch (err) {
             writeError = err;
-            // Unblock the reader if DuckDB failed before opening the FIFO, so COPY ends.
-            const h = await open(fifo, 'w').catch(() => undefined);
+            // Unblock the reader if DuckDB failed before opening the FIFO, so COPY ends. Non-blocking:
+            // when DuckDB had opened it and the reader is gone already, a plain open would wait forever.
+            const h = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
             await h?.close();
           }
           let clean = !writeError;
@@ -124,7 +135,8 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
             clean = false;
             if (!writeError) throw err;
           } finally {
-            // Both ends are closed after a clean transfer: the FIFO can carry the next one.
+            // Once both ends are closed after a clean transfer, the FIFO can carry the next one.
+            if (clean && !reader.closed) await once(reader, 'close').catch(() => undefined);
             if (clean) idleFifos.push(fifo);
             else await rm(fifo, { force: true });
           }

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+
 /**
  * Named points where a run can be made to stop for a while, to test what a kill or a concurrent
  * process does there. Off unless `TM_PAUSE_AT=<point>[:<model>]` is set: the process then prints
- * `tm-paused <point> <model>` on stderr and sleeps `TM_PAUSE_MS` milliseconds (default: until killed).
+ * `tm-paused <point> <model>` on stderr and waits until the file `TM_PAUSE_UNTIL` exists, or for
+ * `TM_PAUSE_MS` milliseconds, or (neither set) until it is killed.
  */
 export async function pausePoint(point: string, model: string): Promise<void> {
   const wanted = process.env.TM_PAUSE_AT;
@@ -9,9 +12,17 @@ export async function pausePoint(point: string, model: string): Promise<void> {
   const [p, m] = wanted.split(':');
   if (p !== point || (m && m !== model)) return;
   process.stderr.write(`tm-paused ${point} ${model}\n`);
+  const until = process.env.TM_PAUSE_UNTIL;
   const ms = Number(process.env.TM_PAUSE_MS ?? '0');
   await new Promise<void>((resolve) => {
-    if (ms > 0) setTimeout(resolve, ms);
+    if (until) {
+      const timer = setInterval(() => {
+        if (existsSync(until)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+    } else if (ms > 0) setTimeout(resolve, ms);
     else setInterval(() => undefined, 1 << 30); // keep the process alive until it is killed
   });
 }

@@ -15,6 +15,7 @@ import type { MaterializeInput } from '../materialize/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { elapsedSince, formatCount, modelLine, type Log } from './progress.js';
 import { runInOrder } from './scheduler.js';
+import { createSemaphore } from './semaphore.js';
 
 /** Per-model hooks a caller (e.g. the incremental tier) can add: template values, incremental flag, state writes. */
 export interface ModelHooks {
@@ -38,6 +39,8 @@ export interface ModelHooks {
 }
 
 export interface RunModelsInput {
+  /** Heavy DuckDB statements (model results) allowed at once; default 1. */
+  readonly duckConcurrency?: number;
   readonly manifest: Manifest;
   readonly graph: ProjectGraph;
   /** Selected model uniqueIds, in topological order. */
@@ -101,6 +104,12 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
     await pending;
   };
 
+  // DuckDB already uses every core for one query; running several heavy ones at once only splits the
+  // memory cap between them. One at a time, while earlier models' loads and index builds go on in PostgreSQL.
+  const duckSlot = createSemaphore(input.duckConcurrency ?? 1);
+  const heavy = (session: DuckSession, sql: string, model: ModelNode, compiledPath: string) =>
+    duckSlot(() => runDuck(session, sql, model, compiledPath, manifest.projectDir));
+
   const runOne = async (id: string): Promise<'success' | 'error'> => {
     const model = byId.get(id)!;
     const started = performance.now();
@@ -156,7 +165,7 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
           finish({ status: 'success' }, 'VIEW');
           return 'success';
         }
-        await runDuck(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${sql}`, model, compiledPath, manifest.projectDir);
+        await heavy(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${sql}`, model, compiledPath);
         inDuck.add(model.name);
         const [{ n }] = await session.all<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${quoteIdent(model.name)}`);
         await hooks.afterSuccess?.();
@@ -172,16 +181,19 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
         const described = await runDuckAll<{ column_name: string }>(session, `DESCRIBE ${sql}`, model, compiledPath, manifest.projectDir);
         const contracted = enforceContract(model, sql, described.map((d) => d.column_name));
         if (keep.has(model.name)) {
-          await runDuck(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${contracted}`, model, compiledPath, manifest.projectDir);
+          await heavy(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${contracted}`, model, compiledPath);
           inDuck.add(model.name);
           loadSql = `SELECT * FROM ${quoteIdent(model.name)}`;
         } else loadSql = contracted;
+        // The slot covers the whole COPY (DuckDB writing, PostgreSQL reading), so no FIFO waits open for a writer.
         loadInto = (target, table) =>
-          target.copyCsvIn(table, columns, (dest, chunked) =>
-            runDuck(
-              session,
-              `COPY (${loadSql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`,
-              model, compiledPath, manifest.projectDir,
+          duckSlot(() =>
+            target.copyCsvIn(table, columns, (dest, chunked) =>
+              runDuck(
+                session,
+                `COPY (${loadSql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`,
+                model, compiledPath, manifest.projectDir,
+              ),
             ),
           );
       } else {

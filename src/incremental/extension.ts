@@ -30,7 +30,8 @@ import { prepareWindowedSource } from './source-window.js';
  *  1. takes one advisory lock per model (skips, or with --wait waits for, models another process runs);
  *  2. reads each model's state from the target (clock and snapshot reached, files seen);
  *  3. when no file changed for any of them since their last run, reads no data at all: each model
- *     only records that it was checked;
+ *     only records that it was checked (a row that was only invalid for being ahead of the wall
+ *     clock counts from the next cycle that has a new file);
  *  4. else prepares their sources from only the date partitions their windows need, through a local
  *     cache (a source also read by a full-recompute model of the run is read in full instead),
  *     computes the stream clock C (one for the run), S, and per model H and `source_since`;
