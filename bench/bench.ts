@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
-import { dropSchemaFamilies, runChild, withPg } from './proc.js';
+import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
 import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
@@ -55,6 +55,7 @@ function log(line: string): void {
 }
 
 function fmtTarget(t: TargetCheck): string {
+  if (!Number.isFinite(t.value)) return `MISS  ${t.name} = n/a (not measured: see FAILED) (target <= ${t.unit ? `${t.limit.toFixed(0)} ${t.unit}` : t.limit})`;
   const v = t.unit ? `${t.value.toFixed(0)} ${t.unit}` : t.value.toFixed(3);
   const l = t.unit ? `${t.limit.toFixed(0)} ${t.unit}` : String(t.limit);
   return `${t.pass ? 'PASS' : 'MISS'}  ${t.name} = ${v} (target <= ${l})`;
@@ -113,8 +114,10 @@ async function main(): Promise<number> {
     load > host.cpus * 0.5 ? `machine was busy ${when} (1-min load ${load.toFixed(2)} on ${host.cpus} CPUs): other processes share the CPUs, figures are noisy` : undefined;
 
   let datasetPromise: Promise<Dataset> | undefined;
+  const projectDir = await prepareProjectCopy(repoRoot, path.join(benchDir, 'project'));
   const ctx: BenchContext = {
     repoRoot,
+    projectDir,
     benchDir,
     pgUrl,
     repeat,
@@ -150,7 +153,7 @@ async function main(): Promise<number> {
       if (r.errors?.length) failed = true;
     } catch (err) {
       failed = true;
-      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      const message = err instanceof TmRunError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
       results[section.name] = { error: message, seconds: (performance.now() - t0) / 1000 };
       report.push('', `=== ${section.name}: FAILED`, `  ${message.split('\n').join('\n  ')}`);
     }

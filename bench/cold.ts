@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Dataset } from './dataset.js';
 import { mib, sum } from './dataset.js';
-import { dropSchemaFamilies, freshSchema, psql, quoteIdent, quoteLiteral, runTm, withPg, type TmRun } from './proc.js';
+import { TmRunError, dropSchemaFamilies, freshSchema, psql, quoteIdent, quoteLiteral, runTm, withPg, type TmRun } from './proc.js';
 import { DUCK_MART_SQL, MARTS, PG_MART_SQL, PG_RAW_DDL, duckRawSql, duckStgSql, pgCreateTableSql, pgKeySql, pgStgSql, sqlNow } from './sql.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 import { fmtBytes, fmtCount, median, padTable } from './format.js';
@@ -74,13 +74,24 @@ export const coldSection: BenchSection = {
     const cs: CaseC[] = [];
     const toDrop: string[] = [];
     try {
+      const errors: string[] = [];
+      const aByRun: (CaseA | undefined)[] = [];
       for (let i = 0; i < ctx.repeat; i++) {
         const suffix = ctx.repeat > 1 ? ` [${i + 1}/${ctx.repeat}]` : '';
         ctx.log(`(a) tm run --select cold --target prod${suffix}`);
-        const a = await caseA(ctx, data, i);
-        toDrop.push(a.schema);
-        ctx.log(`(a) ${a.seconds.toFixed(2)} s, peak RSS ${fmtBytes(a.run.maxRssBytes)}`);
-        await dropUnlessKept(ctx, toDrop, i);
+        let a: CaseA | undefined;
+        try {
+          a = await caseA(ctx, data, i);
+          toDrop.push(a.schema);
+          ctx.log(`(a) ${a.seconds.toFixed(2)} s, peak RSS ${fmtBytes(a.run.maxRssBytes)}`);
+          await dropUnlessKept(ctx, toDrop, i);
+        } catch (err) {
+          // A failed tm run is reported; (b) and (c) are still measured.
+          if (!(err instanceof TmRunError)) throw err;
+          toDrop.push(`${ctx.runTag}_tm_${i}`);
+          errors.push(`(a)${suffix} tm run failed: ${err.reason}`);
+          ctx.log(`(a) FAILED: ${err.reason}`);
+        }
 
         ctx.log(`(b) dbt-style build inside PostgreSQL${suffix}`);
         const b = await caseB(ctx, data, i);
@@ -93,22 +104,28 @@ export const coldSection: BenchSection = {
         toDrop.push(c.schema);
         ctx.log(`(c) ${c.seconds.toFixed(2)} s (DuckDB ${c.phases.compute.toFixed(2)} s, COPY ${c.phases.load.toFixed(2)} s, keys ${c.phases.keys.toFixed(2)} s)`);
         await dropUnlessKept(ctx, toDrop, i);
-        as.push(a);
+        aByRun.push(a);
+        if (a) as.push(a);
         bs.push(b);
         cs.push(c);
       }
 
-      const problems = compareCounts(as[0].counts, bs[0].counts, cs[0].counts);
-      for (let i = 1; i < ctx.repeat; i++) problems.push(...compareCounts(as[i].counts, bs[i].counts, cs[i].counts).map((p) => `[run ${i + 1}] ${p}`));
+      const problems: string[] = [];
+      aByRun.forEach((a, i) => {
+        const found = a ? compareCounts(a.counts, bs[i].counts, cs[i].counts) : compareCounts(bs[i].counts, bs[i].counts, cs[i].counts);
+        problems.push(...found.map((p) => (ctx.repeat > 1 ? `[run ${i + 1}] ${p}` : p)));
+      });
       let rowDiffs: Record<string, Record<string, number>> | undefined;
       if (ctx.verifyRows) {
         ctx.log('verifying marts row by row (EXCEPT ALL both ways) ...');
-        rowDiffs = await compareRows(ctx.pgUrl, as[0].schema, { b: bs[0].schema, c: cs[0].schema });
+        rowDiffs = aByRun[0]
+          ? await compareRows(ctx.pgUrl, '(a)', aByRun[0].schema, { b: bs[0].schema, c: cs[0].schema })
+          : await compareRows(ctx.pgUrl, '(b)', bs[0].schema, { c: cs[0].schema });
         for (const [pair, perMart] of Object.entries(rowDiffs)) {
           for (const [mart, n] of Object.entries(perMart)) if (n !== 0) problems.push(`${mart}: ${n} rows differ between ${pair}`);
         }
       }
-      return summarize(ctx, data, settings, as, bs, cs, problems, rowDiffs);
+      return { ...summarize(ctx, data, settings, as, bs, cs, problems, rowDiffs), errors };
     } finally {
       if (!ctx.keepSchemas) await dropSchemas(ctx.pgUrl, toDrop);
       else if (toDrop.length) ctx.log(`kept schemas: ${toDrop.join(', ')}`);
@@ -166,11 +183,11 @@ function compareCounts(a: BuildCounts, b: BuildCounts, c: BuildCounts): string[]
   return problems;
 }
 
-async function compareRows(pgUrl: string, base: string, others: Record<string, string>): Promise<Record<string, Record<string, number>>> {
+async function compareRows(pgUrl: string, baseLabel: string, base: string, others: Record<string, string>): Promise<Record<string, Record<string, number>>> {
   return withPg(pgUrl, async (client) => {
     const out: Record<string, Record<string, number>> = {};
     for (const [label, schema] of Object.entries(others)) {
-      const pair = `(a) and (${label})`;
+      const pair = `${baseLabel} and (${label})`;
       out[pair] = {};
       for (const m of MARTS) {
         const cols = m.columns.map(([c]) => quoteIdent(c)).join(', ');
@@ -198,6 +215,7 @@ async function caseA(ctx: BenchContext, data: Dataset, i: number): Promise<CaseA
   await freshSchema(ctx.pgUrl, schema);
   const run = await runTm({
     repoRoot: ctx.repoRoot,
+    projectDir: ctx.projectDir,
     env: { TM_PG_URL: ctx.pgUrl, TM_PG_SCHEMA: schema, TM_CURATED_PATH: data.dir },
     echo: (line) => ctx.log(`    | ${line}`),
   });
@@ -347,50 +365,62 @@ function summarize(
   problems: string[],
   rowDiffs: Record<string, Record<string, number>> | undefined,
 ): SectionResult {
-  const ta = median(as.map((x) => x.seconds));
+  const ta = as.length ? median(as.map((x) => x.seconds)) : NaN;
   const tb = median(bs.map((x) => x.seconds));
   const tc = median(cs.map((x) => x.seconds));
-  const rss = Math.max(...as.map((x) => x.run.maxRssBytes));
+  const rss = as.length ? Math.max(...as.map((x) => x.run.maxRssBytes)) : NaN;
   const ab = ta / tb;
   const ac = ta / tc;
   const spread = (xs: number[]) => (xs.length > 1 ? ` (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)}, n=${xs.length})` : '');
-  const lastA = as[as.length - 1];
+  const lastA = as[as.length - 1] as CaseA | undefined;
+  const firstA = as[0] as CaseA | undefined;
   const lastB = bs[bs.length - 1];
   const lastC = cs[cs.length - 1];
   const rows = data.generator?.rows ?? undefined;
+  const valid = (firstA ?? bs[0]).counts.validEvents;
   const table: string[] = [];
-  table.push(`input: ${data.files.length.toLocaleString('en-US')} Parquet files, ${mib(sum(data.files))}${rows ? `, ${fmtCount(rows)} rows` : ''}; ${as[0].counts.validEvents !== undefined ? `${fmtCount(as[0].counts.validEvents)} valid events after dedup` : ''}`);
+  table.push(`input: ${data.files.length.toLocaleString('en-US')} Parquet files, ${mib(sum(data.files))}${rows ? `, ${fmtCount(rows)} rows` : ''}${valid !== undefined ? `; ${fmtCount(valid)} valid events after dedup` : ''}`);
   table.push(`PostgreSQL: ${settings.server_version}, work_mem ${settings.work_mem}, maintenance_work_mem ${settings.maintenance_work_mem}, shared_buffers ${settings.shared_buffers}, max_parallel_workers_per_gather ${settings.max_parallel_workers_per_gather} (server defaults, untouched)`);
   table.push('');
   table.push(
     ...padTable([
       ['case', 'time (s)', 'detail'],
-      ['(a) tm run --select cold', ta.toFixed(2), `peak RSS ${fmtBytes(rss)}; tm's own total ${lastA.run.tmSeconds?.toFixed(2) ?? '?'} s${spread(as.map((x) => x.seconds))}`],
+      lastA
+        ? ['(a) tm run --select cold', ta.toFixed(2), `peak RSS ${fmtBytes(rss)}; tm's own total ${lastA.run.tmSeconds?.toFixed(2) ?? '?'} s${spread(as.map((x) => x.seconds))}`]
+        : ['(a) tm run --select cold', 'failed', 'see FAILED below'],
       ['(b) dbt-style in PostgreSQL', tb.toFixed(2), `COPY raw ${lastB.phases.load.toFixed(2)}, stg_events ${lastB.phases.stg.toFixed(2)}, 4 marts + keys ${lastB.phases.marts.toFixed(2)}${spread(bs.map((x) => x.seconds))}`],
       ['(c) floor: DuckDB, COPY, keys', tc.toFixed(2), `DuckDB ${lastC.phases.compute.toFixed(2)}, COPY ${lastC.phases.load.toFixed(2)}, keys+indexes+ANALYZE ${lastC.phases.keys.toFixed(2)}${spread(cs.map((x) => x.seconds))}`],
     ]),
   );
   table.push('');
-  table.push(`a/b = ${ab.toFixed(3)}    a/c = ${ac.toFixed(3)}    peak RSS (a) = ${fmtBytes(rss)}`);
-  table.push('');
-  table.push('where (a) spends its time (tm\'s own lines, last run):');
-  if (lastA.run.sourceLine) table.push(`  ${lastA.run.sourceLine}`);
-  for (const m of lastA.run.models) table.push(`  ${m.name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.detail}`);
-  const startup = lastA.run.tmSeconds !== undefined ? lastA.seconds - lastA.run.tmSeconds : NaN;
-  table.push(`  process start/exit outside tm's total: ${startup.toFixed(2)} s`);
+  table.push(lastA ? `a/b = ${ab.toFixed(3)}    a/c = ${ac.toFixed(3)}    peak RSS (a) = ${fmtBytes(rss)}` : `b/c = ${(tb / tc).toFixed(3)} (no ratio to (a): tm failed)`);
+  if (lastA) {
+    table.push('');
+    table.push("where (a) spends its time (tm's own lines, last run; models run 4 at a time, so their times overlap):");
+    if (lastA.run.sourceLine) table.push(`  ${lastA.run.sourceLine}`);
+    for (const m of lastA.run.models) table.push(`  ${m.name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.detail}`);
+    const startup = lastA.run.tmSeconds !== undefined ? lastA.seconds - lastA.run.tmSeconds : NaN;
+    table.push(`  process start/exit outside tm's total: ${startup.toFixed(2)} s`);
+  }
   table.push('');
   table.push('(b) per mart (CREATE TABLE AS + key + index, 4 sessions at once): ' + MARTS.map((m) => `${m.name.replace('mart_', '')} ${lastB.martSeconds[m.name].toFixed(2)}`).join(', '));
   table.push('(c) DuckDB per step: ' + Object.entries(lastC.computeSeconds).map(([k, v]) => `${k.replace('mart_', '')} ${v.toFixed(2)}`).join(', '));
   table.push('');
+  const sameAll = (xs: (number | undefined)[]) => xs.every((x) => x === xs[0]);
   table.push(
     ...padTable([
       ['rows per mart', '(a) tm', '(b) dbt-style', '(c) floor', ''],
       ...MARTS.map((m) => {
-        const [x, y, z] = [as[0].counts.marts[m.name], bs[0].counts.marts[m.name], cs[0].counts.marts[m.name]];
-        const same = x.rows === y.rows && x.rows === z.rows && x.checksum === y.checksum && x.checksum === z.checksum;
-        return [m.name, fmtCount(x.rows), fmtCount(y.rows), fmtCount(z.rows), same ? 'same' : '<<< MISMATCH'];
+        const x = firstA?.counts.marts[m.name];
+        const [y, z] = [bs[0].counts.marts[m.name], cs[0].counts.marts[m.name]];
+        const builds = [...(x ? [x] : []), y, z];
+        const same = sameAll(builds.map((b) => b.rows)) && sameAll(builds.map((b) => b.checksum));
+        return [m.name, x ? fmtCount(x.rows) : '?', fmtCount(y.rows), fmtCount(z.rows), same ? 'same' : '<<< MISMATCH'];
       }),
-      ['valid events', fmtCount(as[0].counts.validEvents ?? NaN), fmtCount(bs[0].counts.validEvents ?? NaN), fmtCount(cs[0].counts.validEvents ?? NaN), as[0].counts.validEvents === bs[0].counts.validEvents && as[0].counts.validEvents === cs[0].counts.validEvents ? 'same' : '<<< MISMATCH'],
+      [
+        'valid events', fmtCount(firstA?.counts.validEvents ?? NaN), fmtCount(bs[0].counts.validEvents ?? NaN), fmtCount(cs[0].counts.validEvents ?? NaN),
+        sameAll([...(firstA ? [firstA.counts.validEvents] : []), bs[0].counts.validEvents, cs[0].counts.validEvents]) ? 'same' : '<<< MISMATCH',
+      ],
     ]),
   );
   if (rowDiffs) table.push(`row-by-row check (EXCEPT ALL): ${Object.entries(rowDiffs).map(([pair, d]) => `${pair}: ${Object.values(d).reduce((s, n) => s + n, 0)} differing rows`).join('; ')}`);
@@ -400,17 +430,18 @@ function summarize(
     { name: 'a/c (tm vs DuckDB+COPY floor)', value: ac, limit: TARGET_AC, pass: ac <= TARGET_AC },
     { name: 'peak RSS of (a), MiB', value: rss / 1024 ** 2, limit: TARGET_RSS_BYTES / 1024 ** 2, unit: 'MiB', pass: rss <= TARGET_RSS_BYTES },
   ];
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
   const figures = {
     input: { dir: data.dir, files: data.files.length, bytes: sum(data.files), rows },
     postgres_settings: settings,
     duckdb_settings: DUCK_SETTINGS,
-    a_seconds: ta,
+    a_seconds: num(ta),
     b_seconds: tb,
     c_seconds: tc,
-    ratio_a_b: ab,
-    ratio_a_c: ac,
-    peak_rss_a_bytes: rss,
-    rss_method: as[0].run.rssMethod,
+    ratio_a_b: num(ab),
+    ratio_a_c: num(ac),
+    peak_rss_a_bytes: num(rss),
+    rss_method: firstA?.run.rssMethod ?? null,
     runs: {
       a: as.map((x) => ({
         seconds: x.seconds, tm_seconds: x.run.tmSeconds, peak_rss_bytes: x.run.maxRssBytes, source_line: x.run.sourceLine,

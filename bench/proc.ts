@@ -1,7 +1,7 @@
 /** Child processes of the benchmark: `tm run` with its peak RSS, and psql. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -79,6 +79,8 @@ const MODEL_LINE = /^\s+(\d+) of \d+ (\S+)\s+(\S+) \.+ (.*) in ([\d.]+)s$/;
 
 export interface RunTmOptions {
   readonly repoRoot: string;
+  /** The project folder tm runs on (`--project-dir`), e.g. the bench's private copy. */
+  readonly projectDir?: string;
   /** Extra environment: TM_PG_URL, TM_PG_SCHEMA, TM_CURATED_PATH, S3 settings... */
   readonly env: Record<string, string>;
   readonly args?: readonly string[];
@@ -94,7 +96,11 @@ export interface RunTmOptions {
 export async function runTm(o: RunTmOptions): Promise<TmRun> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tm-bench-rss-'));
   const rssFile = path.join(tmp, 'rss');
-  const tmArgs = [path.join(o.repoRoot, 'bin', 'tm.js'), ...(o.args ?? ['run', '--select', 'cold', '--target', 'prod'])];
+  const tmArgs = [
+    path.join(o.repoRoot, 'bin', 'tm.js'),
+    ...(o.args ?? ['run', '--select', 'cold', '--target', 'prod']),
+    ...(o.projectDir ? ['--project-dir', o.projectDir] : []),
+  ];
   const env: NodeJS.ProcessEnv = { ...cleanEnv(), ...o.env };
   let command: string;
   let args: string[];
@@ -143,10 +149,30 @@ export class TmRunError extends Error {
   readonly reason: string;
   constructor(code: number | null, signal: NodeJS.Signals | null, stdoutLines: readonly string[], stderr: string) {
     const errLines = stderr.split('\n').filter((l) => /^Error\b|^\s+\S.*(Error|error):/.test(l));
-    const reason = (errLines.length ? errLines : stderr.trim().split('\n').slice(-10)).join('\n');
+    // Failed models: tm prints `N of M ERROR name ... ` and the reason on the next line (stdout).
+    const modelErrors = stdoutLines.flatMap((l, i) => (/ of \d+ ERROR /.test(l) ? [l.trim(), (stdoutLines[i + 1] ?? '').trim()] : []));
+    const all = [...errLines, ...modelErrors];
+    const reason = (all.length ? all : stderr.trim().split('\n').slice(-10)).join('\n');
     super(`tm run exited with ${code ?? signal}: ${reason}\n--- tm stdout (last lines) ---\n${stdoutLines.slice(-15).join('\n')}`);
     this.reason = reason;
   }
+}
+
+/**
+ * A private copy of the tm project (project.yml, profiles.yml and the model, macro, test... folders)
+ * under the bench folder, so tm's runtime state (`.tm/duckdb_tmp`, `.tm/s3-cache`, `target/`) is
+ * the bench's own: DuckDB names its spill files alike in every process, so a tm run sharing
+ * `.tm/duckdb_tmp` with another tm process of the same project (a developer's run, a hot loop, a
+ * test) can lose its spill files mid-run ("Corrupt temporary file", seen while writing the bench).
+ */
+export async function prepareProjectCopy(repoRoot: string, dest: string): Promise<string> {
+  await rm(dest, { recursive: true, force: true });
+  await mkdir(dest, { recursive: true });
+  for (const name of ['project.yml', 'profiles.yml', 'models', 'macros', 'tests', 'seeds', 'snapshots', 'analyses']) {
+    const from = path.join(repoRoot, name);
+    if (existsSync(from)) await cp(from, path.join(dest, name), { recursive: true });
+  }
+  return dest;
 }
 
 /** The bench's environment without the variables that would redirect a tm run elsewhere. */

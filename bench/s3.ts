@@ -154,7 +154,12 @@ async function measuredRun(ctx: BenchContext, schema: string, env: Record<string
   const before = cacheDir ? await dirBytes(cacheDir) : 0;
   let run: TmRun;
   try {
-    run = await runTm({ repoRoot: ctx.repoRoot, env: { TM_PG_URL: ctx.pgUrl, TM_PG_SCHEMA: schema, ...env }, echo: (l) => ctx.log(`    | ${l}`) });
+    run = await runTm({
+      repoRoot: ctx.repoRoot,
+      projectDir: ctx.projectDir,
+      env: { TM_PG_URL: ctx.pgUrl, TM_PG_SCHEMA: schema, ...env },
+      echo: (l) => ctx.log(`    | ${l}`),
+    });
   } catch (err) {
     if (!ctx.keepSchemas) await dropSchemaFamilies(ctx.pgUrl, [schema]);
     throw err;

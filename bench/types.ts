@@ -8,6 +8,11 @@ import type { Dataset } from './dataset.js';
 export interface BenchContext {
   /** Repository root (the tm project: project.yml, bin/tm.js). */
   readonly repoRoot: string;
+  /**
+   * The project tm runs on: a fresh copy of the repository's project files under the bench folder
+   * (tm's `.tm/` and `target/` stay the bench's own). Pass it to runTm.
+   */
+  readonly projectDir: string;
   /** Cache and output folder (`.tm/bench` or $TM_BENCH_DIR). */
   readonly benchDir: string;
   /** PostgreSQL URL of the real server ($TM_PG_URL). */

@@ -33,7 +33,9 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     // Fail fast, before any work, when the target cannot be reached.
     const session = await target.acquire();
     await session.release();
-    duck = await openDuckDb({ ...config.duckdb, databaseFile: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}.duckdb`) });
+    // Spill files get a folder per process: DuckDB names them alike, and two tm processes on one project
+    // (a hot loop and a cold run) must never read each other's.
+    duck = await openDuckDb({ ...config.duckdb, tempDirectory: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}`) });
   } catch (err) {
     await target.close();
     throw err;

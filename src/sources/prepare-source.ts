@@ -87,18 +87,33 @@ export async function readParquetRows(duck: DuckSession, source: SourceNode, fil
   for (const p of partitionColumns) present.add(p);
 
   const fileMap = quoteIdent(`__src_${source.name}__files_${fileMapSeq++}`);
-  const columnList = source.columns
-    .map((c) => (present.has(c.name) ? `CAST(${quoteIdent(c.name)} AS ${c.type}) AS ${quoteIdent(c.name)}` : `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`))
-    .join(', ');
-  if (good.length === 0) return { select: `SELECT ${columnList}, CAST(NULL AS VARCHAR) AS _tm_file, CAST(NULL AS BIGINT) AS _tm_row WHERE false`, unreadableFiles };
   const remote = good.some((g) => g.local !== g.uri);
+  // Remote files sit in the download cache, whose paths have no Hive folders: their partition values come
+  // from the listed keys (a file map joined on the local path), and dedup ties break on the source URI.
+  const fromMap = (name: string) => remote && partitionColumns.has(name);
+  const columnList = source.columns
+    .map((c) => {
+      const ref = fromMap(c.name) ? `m.${quoteIdent(c.name)}` : present.has(c.name) ? `r.${quoteIdent(c.name)}` : 'NULL';
+      return `CAST(${ref} AS ${c.type}) AS ${quoteIdent(c.name)}`;
+    })
+    .join(', ');
+  if (good.length === 0) {
+    const nulls = source.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ');
+    return { select: `SELECT ${nulls}, CAST(NULL AS VARCHAR) AS _tm_file, CAST(NULL AS BIGINT) AS _tm_row WHERE false`, unreadableFiles };
+  }
   const list = good.map((g) => quoteLiteral(g.local)).join(', ');
-  const read = `read_parquet([${list}], hive_partitioning = ${source.hivePartitioning}, union_by_name = true, filename = '_tm_local', file_row_number = true)`;
-  if (!remote) return { select: `SELECT ${columnList}, _tm_local AS _tm_file, file_row_number AS _tm_row FROM ${read}`, unreadableFiles };
-  // Dedup ties break on the source path, not on where the cache happens to keep the file.
-  await duck.run(`CREATE OR REPLACE TABLE ${fileMap} (local VARCHAR, uri VARCHAR)`);
-  await duck.run(`INSERT INTO ${fileMap} VALUES ${good.map((g) => `(${quoteLiteral(g.local)}, ${quoteLiteral(g.uri)})`).join(', ')}`);
-  return { select: `SELECT ${columnList}, m.uri AS _tm_file, file_row_number AS _tm_row FROM ${read} r JOIN ${fileMap} m ON m.local = r._tm_local`, unreadableFiles };
+  const hive = source.hivePartitioning && !remote;
+  const read = `read_parquet([${list}], hive_partitioning = ${hive}, union_by_name = true, filename = '_tm_local', file_row_number = true)`;
+  if (!remote) return { select: `SELECT ${columnList}, r._tm_local AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r`, unreadableFiles };
+  const partCols = [...partitionColumns];
+  const byUri = new Map(files.map((f) => [f.uri, f]));
+  await duck.run(`CREATE OR REPLACE TABLE ${fileMap} (local VARCHAR, uri VARCHAR${partCols.map((p) => `, ${quoteIdent(p)} VARCHAR`).join('')})`);
+  await duck.run(
+    `INSERT INTO ${fileMap} VALUES ${good
+      .map((g) => `(${[g.local, g.uri, ...partCols.map((p) => byUri.get(g.uri)?.partitions[p])].map((v) => (v === undefined ? 'NULL' : quoteLiteral(v))).join(', ')})`)
+      .join(', ')}`,
+  );
+  return { select: `SELECT ${columnList}, m.uri AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r JOIN ${fileMap} m ON m.local = r._tm_local`, unreadableFiles };
 }
 
 let fileMapSeq = 0;
