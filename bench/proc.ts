@@ -160,10 +160,9 @@ export class TmRunError extends Error {
 
 /**
  * A private copy of the tm project (project.yml, profiles.yml and the model, macro, test... folders)
- * under the bench folder, so tm's runtime state (`.tm/duckdb_tmp`, `.tm/s3-cache`, `target/`) is
- * the bench's own: DuckDB names its spill files alike in every process, so a tm run sharing
- * `.tm/duckdb_tmp` with another tm process of the same project (a developer's run, a hot loop, a
- * test) can lose its spill files mid-run ("Corrupt temporary file", seen while writing the bench).
+ * under the bench folder, so tm's runtime state (`.tm/` spill folder, S3 cache and state,
+ * `target/`) is the bench's own: the measured runs neither read nor disturb the state of the
+ * developer's runs of the same project (hot loops, tests), and vice versa.
  */
 export async function prepareProjectCopy(repoRoot: string, dest: string): Promise<string> {
   await rm(dest, { recursive: true, force: true });

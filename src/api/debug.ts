@@ -46,7 +46,7 @@ export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
   }
   try {
     await mkdir(config.duckdb.tempDirectory, { recursive: true });
-    const duck = await openDuckDb({ ...config.duckdb, ownsTempDirectory: false });
+    const duck = await openDuckDb(config.duckdb);
     const s = await duck.connect();
     const [row] = await s.all<{ v: string; tz: string }>(`SELECT version() AS v, current_setting('TimeZone') AS tz`);
     duck.close();

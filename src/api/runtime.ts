@@ -35,7 +35,11 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     await session.release();
     // Spill files get a folder per process: DuckDB names them alike, and two tm processes on one project
     // (a hot loop and a cold run) must never read each other's.
-    duck = await openDuckDb({ ...config.duckdb, tempDirectory: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}`) });
+    duck = await openDuckDb({
+      ...config.duckdb,
+      tempDirectory: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}`),
+      removeTempDirectoryOnClose: true,
+    });
   } catch (err) {
     await target.close();
     throw err;

@@ -11,8 +11,8 @@ export interface DuckDbSettings {
    * compressed and evicts them to disk under the memory cap; without one, everything stays in memory.
    */
   readonly databaseFile?: string;
-  /** Remove `tempDirectory` on close (default: true; it is the run's own spill folder). */
-  readonly ownsTempDirectory?: boolean;
+  /** Remove `tempDirectory` on close: only for a folder made for this database alone (never a shared one). */
+  readonly removeTempDirectoryOnClose?: boolean;
 }
 
 /** One DuckDB connection: statements run one at a time on it. */
@@ -67,7 +67,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
       }
       instance.closeSync();
       if (settings.databaseFile) for (const f of [settings.databaseFile, `${settings.databaseFile}.wal`]) rmSync(f, { force: true });
-      if (settings.ownsTempDirectory !== false) rmSync(settings.tempDirectory, { recursive: true, force: true });
+      if (settings.removeTempDirectoryOnClose) rmSync(settings.tempDirectory, { recursive: true, force: true });
     },
   };
 }
