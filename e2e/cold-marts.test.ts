@@ -93,4 +93,20 @@ describe('cold TripClick marts on the real PostgreSQL', () => {
     expect(again.exitCode).toBe(0);
     expect(await queryRows(`SELECT * FROM ${schema}.mart_popular_documents ORDER BY 1, 2`)).toEqual(before);
   });
+
+  it('creates a missing target schema once, even with models running in parallel', async () => {
+    const fresh = `${schema}_new`;
+    process.env.TM_PG_SCHEMA = fresh;
+    try {
+      const lines: string[] = [];
+      const outcome = await run({ projectDir: project.dir, target: 'prod', select: ['cold'], threads: 4, now: FIXTURE_NOW, log: (l) => lines.push(l) });
+      expect(outcome.exitCode, lines.join('\n')).toBe(0);
+      expect(await queryRows(`SELECT count(*)::int AS n FROM ${fresh}.mart_daily_traffic`)).toEqual([{ n: 2 }]);
+    } finally {
+      process.env.TM_PG_SCHEMA = schema;
+      await queryRows(`DROP SCHEMA IF EXISTS ${fresh} CASCADE`);
+      await queryRows(`DROP SCHEMA IF EXISTS ${fresh}_tm_audit CASCADE`);
+      await queryRows(`DROP SCHEMA IF EXISTS ${fresh}__tm_state CASCADE`);
+    }
+  });
 });

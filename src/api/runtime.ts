@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openDuckDb, type DuckDb } from '../engines/duckdb.js';
+import { openDuckDb, quoteIdent, type DuckDb } from '../engines/duckdb.js';
 import { openPostgresTarget } from '../engines/postgres.js';
-import type { Target } from '../engines/target.js';
+import type { Target, TargetSession } from '../engines/target.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
 
 /** The open connections of one command: the target database and a DuckDB for compute. */
@@ -32,7 +32,11 @@ export async function openRuntime(projectDir: string, targetName: string | undef
   try {
     // Fail fast, before any work, when the target cannot be reached.
     const session = await target.acquire();
-    await session.release();
+    try {
+      await ensureTargetSchema(session, target.schema);
+    } finally {
+      await session.release();
+    }
     // Spill files get a folder per process: DuckDB names them alike, and two tm processes on one project
     // (a hot loop and a cold run) must never read each other's.
     duck = await openDuckDb({
@@ -53,6 +57,20 @@ export async function openRuntime(projectDir: string, targetName: string | undef
       await target.close();
     },
   };
+}
+
+/**
+ * Creates the target schema once, before models run: models creating it concurrently race in
+ * pg_namespace (duplicate key). Another process winning the race is fine.
+ */
+async function ensureTargetSchema(session: TargetSession, schema: string): Promise<void> {
+  const [row] = await session.query<{ ok: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok`, [schema]);
+  if (row?.ok) return;
+  try {
+    await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (err) {
+    if (!['23505', '42P06'].includes((err as { code?: string }).code ?? '')) throw err;
+  }
 }
 
 export function stateDirOf(projectDir: string): string {
