@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: tm's cold build at TripClick scale on the real PostgreSQL, against a dbt-style
- * build inside PostgreSQL and against a DuckDB+COPY floor; and the same build from S3.
+ * build inside PostgreSQL and against a DuckDB+COPY floor; the hot tier's cycle cost; and the cold build from S3.
  *
  *   npm run bench                        every section, once each
- *   npm run bench -- --only cold         one section (comma list or repeated: --only cold,s3)
+ *   npm run bench -- --only cold         one section (comma list or repeated: --only cold,hot)
  *   npm run bench -- --skip s3           all but these
  *   npm run bench -- --repeat 3          medians of 3 measurements per case
  *   npm run bench -- --strict            exit 1 when a target is missed or the builds disagree
@@ -19,13 +19,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
+import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
 import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
-/** Every section, in run order. A hot-tier section (cycle latency) goes here, e.g. `hotSection` from bench/hot.ts. */
-const SECTIONS: readonly BenchSection[] = [coldSection, s3Section];
+/** Every section, in run order. */
+const SECTIONS: readonly BenchSection[] = [coldSection, hotSection, s3Section];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,7 +1,7 @@
 /**
  * The benchmark's extension point: a section is one named, selectable measurement
- * (`npm run bench -- --only <name>` / `--skip <name>`). To add one (e.g. `hot`, the hot-tier cycle
- * latency), implement BenchSection in bench/<name>.ts and append it to SECTIONS in bench/bench.ts.
+ * (`npm run bench -- --only <name>` / `--skip <name>`). To add one, implement BenchSection in
+ * bench/<name>.ts and append it to SECTIONS in bench/bench.ts.
  */
 import type { Dataset } from './dataset.js';
 

@@ -34,6 +34,9 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
     memory_limit: settings.memoryLimit,
     temp_directory: settings.tempDirectory,
     preserve_insertion_order: 'false',
+    // tm reads each file once per run into a table; DuckDB's cache of file contents would only take memory
+    // from the capped pool (measured: 290MB for 6,445 files).
+    enable_external_file_cache: 'false',
   };
   if (settings.threads) options.threads = String(settings.threads);
   const instance = await DuckDBInstance.create(settings.databaseFile ?? ':memory:', options);

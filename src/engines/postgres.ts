@@ -1,18 +1,13 @@
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, open } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TmError } from '../errors.js';
 import { quoteIdent } from './duckdb.js';
 import type { Target, TargetSession } from './target.js';
-
-const run = promisify(execFile);
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
 const RAW_TYPES = new Set([1082, 1114, 1184, 1700, 20, 1083, 1266]);
@@ -65,28 +60,8 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
   });
   pool.on('error', () => undefined); // an idle client lost: the next acquire reconnects
   const prepared = new WeakSet<pg.PoolClient>();
-  let fifoDir: string | undefined;
-  let fifoSeq = 0;
-  // FIFOs are made a few at a time (one `mkfifo` process for several) and reused after a clean
-  // transfer: spawning a process per COPY costs more than a small hot-run load itself.
-  const idleFifos: string[] = [];
-  let making: Promise<void> | undefined;
-  async function makeFifo(): Promise<string> {
-    for (;;) {
-      const reused = idleFifos.pop();
-      if (reused) return reused;
-      // Models that start together share one `mkfifo` process.
-      making ??= (async () => {
-        fifoDir ??= await mkdtemp(path.join(os.tmpdir(), 'tm-fifo-'));
-        const made = Array.from({ length: Math.max(4, options.maxSessions) }, () => path.join(fifoDir!, `copy-${process.pid}-${fifoSeq++}.csv`));
-        await run('mkfifo', made);
-        idleFifos.push(...made);
-      })().finally(() => {
-        making = undefined;
-      });
-      await making;
-    }
-  }
+  let scratch: Promise<string> | undefined;
+  let fileSeq = 0;
   const target: Target = {
     kind: 'postgres',
     name: options.name,
@@ -112,36 +87,20 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           await client.query(sql);
         },
         async copyCsvIn(table, columns, write) {
-          // DuckDB writes CSV into a FIFO while COPY reads it: compute and load overlap, no rows in JS.
-          const fifo = await makeFifo();
-          const cols = columns.map(quoteIdent).join(', ');
-          const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
-          const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
-          const loading = pipeline(reader, copy);
-          let writeError: unknown;
+          // DuckDB writes the rows to a file, then COPY streams it in. Not a FIFO: a DuckDB worker thread
+          // writing into a pipe waits as long as PostgreSQL parses (measured: a 5M-row load blocked one of two
+          // threads for 18 s and slowed the next model's compute 4x); the file takes 1-2 s to write.
+          scratch ??= mkdtemp(path.join(os.tmpdir(), 'tm-copy-'));
+          const file = path.join(await scratch, `copy-${fileSeq++}.csv`);
           try {
-            await write(fifo, false);
-          } catch (err) {
-            writeError = err;
-            // Unblock the reader if DuckDB failed before opening the FIFO, so COPY ends. Non-blocking:
-            // when DuckDB had opened it and the reader is gone already, a plain open would wait forever.
-            const h = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
-            await h?.close();
-          }
-          let clean = !writeError;
-          try {
-            await loading;
-          } catch (err) {
-            clean = false;
-            if (!writeError) throw err;
+            await write(file, false);
+            const cols = columns.map(quoteIdent).join(', ');
+            const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+            await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy);
+            return copy.rowCount;
           } finally {
-            // Once both ends are closed after a clean transfer, the FIFO can carry the next one.
-            if (clean && !reader.closed) await once(reader, 'close').catch(() => undefined);
-            if (clean) idleFifos.push(fifo);
-            else await rm(fifo, { force: true });
+            await rm(file, { force: true });
           }
-          if (writeError) throw writeError;
-          return copy.rowCount;
         },
         async copyCsvOut(query, file) {
           const stream = client.query(copyTo(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER)`));
@@ -169,7 +128,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
     },
     async close() {
       await pool.end();
-      if (fifoDir) await rm(fifoDir, { recursive: true, force: true });
+      if (scratch) await rm(await scratch, { recursive: true, force: true });
     },
   };
   return target;

@@ -1,7 +1,7 @@
 /** The target database (PostgreSQL or PGlite): a small interface, as Kysely's drivers are. */
 
 /**
- * Makes DuckDB write the rows as headerless CSV: to the file or FIFO `path`, or, when `chunked`,
+ * Makes DuckDB write the rows as headerless CSV: to the file `path`, or, when `chunked`,
  * into the folder `path` as several files of bounded size.
  */
 export type CsvWriter = (path: string, chunked: boolean) => Promise<void>;

@@ -126,6 +126,7 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
       log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : result.status === 'skipped' ? 'SKIP' : 'ERROR', model.name, line, seconds));
     };
     const session = await input.duck.connect();
+    let dropAfter: string | undefined;
     try {
       const hooks = (await input.hooksFor?.(model)) ?? {};
       if (hooks.skip) {
@@ -174,26 +175,23 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
       }
       const strategy = strategyFor(model.config.materialized);
       if (!strategy) throw new TmError(`model '${model.name}': materialization '${model.config.materialized}' is not available`);
-      let loadSql: string;
       let loadInto: MaterializeInput['loadInto'];
       const columns = model.columns.map((c) => c.name);
       if (model.config.engine === 'duckdb') {
         const described = await runDuckAll<{ column_name: string }>(session, `DESCRIBE ${sql}`, model, compiledPath, manifest.projectDir);
         const contracted = enforceContract(model, sql, described.map((d) => d.column_name));
-        if (keep.has(model.name)) {
-          await heavy(session, `CREATE OR REPLACE TABLE ${quoteIdent(model.name)} AS ${contracted}`, model, compiledPath);
-          inDuck.add(model.name);
-          loadSql = `SELECT * FROM ${quoteIdent(model.name)}`;
-        } else loadSql = contracted;
-        // The slot covers the whole COPY (DuckDB writing, PostgreSQL reading), so no FIFO waits open for a writer.
+        // The result is computed into a DuckDB table under the slot; the COPY into the target then runs outside it,
+        // so PostgreSQL parsing this model's rows overlaps DuckDB computing the next model.
+        const resultTable = quoteIdent(keep.has(model.name) ? model.name : `__tm_result_${model.name}`);
+        await heavy(session, `CREATE OR REPLACE TABLE ${resultTable} AS ${contracted}`, model, compiledPath);
+        if (keep.has(model.name)) inDuck.add(model.name);
+        else dropAfter = resultTable;
         loadInto = (target, table) =>
-          duckSlot(() =>
-            target.copyCsvIn(table, columns, (dest, chunked) =>
-              runDuck(
-                session,
-                `COPY (${loadSql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`,
-                model, compiledPath, manifest.projectDir,
-              ),
+          target.copyCsvIn(table, columns, (dest, chunked) =>
+            runDuck(
+              session,
+              `COPY ${resultTable} TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`,
+              model, compiledPath, manifest.projectDir,
             ),
           );
       } else {
@@ -219,6 +217,7 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
       log(`      ${message}`);
       return 'error';
     } finally {
+      if (dropAfter) await session.run(`DROP TABLE IF EXISTS ${dropAfter}`).catch(() => undefined);
       session.close();
     }
   };

@@ -6,7 +6,7 @@ import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig
 import type { ProjectConfig } from './load-project.js';
 import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
-import { checkKeys, expectArray, expectObj, expectString, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
+import { checkKeys, expectArray, expectObj, expectString, loadYaml, optionalNumber, optionalString, parseCacheDir, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
 const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
 const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
@@ -31,7 +31,7 @@ export async function loadModels(project: ProjectConfig): Promise<ModelNode[]> {
     const root = path.join(project.projectDir, modelPath);
     for (const file of await listFiles(root, ['.yml', '.yaml'])) {
       const display = projectRelative(project.projectDir, file);
-      const doc = expectObj(await readYamlFile(file, display), display, 'the file');
+      const doc = expectObj(await readYamlFile(file, display, parseCacheDir(project.projectDir)), display, 'the file');
       checkKeys(doc, ['version', 'models'], display, 'the file');
       for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
         const parsed = parseModelYaml(entry, display, `models[${i}]`);
@@ -51,7 +51,9 @@ export async function loadModels(project: ProjectConfig): Promise<ModelNode[]> {
     if (seen.has(name)) throw projectError(display, `model name '${name}' is used twice (also ${seen.get(name)})`);
     seen.set(name, display);
     const text = await readFile(file, 'utf8');
-    models.push(buildModel(project, name, display, path.relative(root, path.dirname(file)), text, yamlByName.get(name)));
+    const front = FRONT_MATTER.exec(text);
+    const parsedFront = front ? expectObj(parseYamlText(front[1], display, 1, await loadYaml()), display, 'front matter') : {};
+    models.push(buildModel(project, name, display, path.relative(root, path.dirname(file)), text, parsedFront, yamlByName.get(name)));
     yamlByName.delete(name);
   }
   for (const [name, yaml] of yamlByName) {
@@ -96,17 +98,19 @@ function parseModelYaml(entry: unknown, file: string, where: string): { name: st
   };
 }
 
-/** Splits a leading `---` YAML block from the SQL; returns the config and the line where the body starts. */
-function splitFrontMatter(text: string, file: string): { front: Obj; body: string; bodyLine: number } {
-  const m = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(\r?\n|$)/.exec(text);
-  if (!m) return { front: {}, body: text, bodyLine: 1 };
-  const front = expectObj(parseYamlText(m[1], file, 1), file, 'front matter');
+/** A leading `---` YAML block (front matter) of a model's SQL. */
+const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(\r?\n|$)/;
+
+/** Splits the front matter from the SQL; returns the body and the line where it starts. */
+function splitFrontMatter(text: string): { body: string; bodyLine: number } {
+  const m = FRONT_MATTER.exec(text);
+  if (!m) return { body: text, bodyLine: 1 };
   const bodyLine = m[0].split('\n').length - (m[0].endsWith('\n') ? 1 : 0) + 1;
-  return { front, body: text.slice(m[0].length), bodyLine };
+  return { body: text.slice(m[0].length), bodyLine };
 }
 
-function buildModel(project: ProjectConfig, name: string, file: string, folder: string, text: string, yaml: ModelYaml | undefined): ModelNode {
-  const { front, body, bodyLine } = splitFrontMatter(text, file);
+function buildModel(project: ProjectConfig, name: string, file: string, folder: string, text: string, front: Obj, yaml: ModelYaml | undefined): ModelNode {
+  const { body, bodyLine } = splitFrontMatter(text);
   const declared = analyzeTemplate(body, file, bodyLine - 1);
   const merged: Obj = { ...(yaml?.config ?? {}), ...front, ...declared.config };
   const config = parseConfig(merged, yaml?.file ?? file, name);

@@ -1,15 +1,86 @@
-import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type YAML from 'yaml';
 import { projectError } from '../errors.js';
 
-/** Parses a YAML file; a syntax error names the file and line. */
-export async function readYamlFile(file: string, displayPath: string): Promise<unknown> {
+/**
+ * Parses a YAML file; a syntax error names the file and line. With `cacheDir`, the parsed value is kept
+ * there by content hash, for the next process: in a fresh `tm run` of the hot tier, parsing the project's
+ * YAML and loading the YAML library took 100 ms of 1 s (measured), while the files rarely change.
+ */
+export async function readYamlFile(file: string, displayPath: string, cacheDir?: string): Promise<unknown> {
   const text = await readFile(file, 'utf8');
-  return parseYamlText(text, displayPath);
+  if (!cacheDir) return parseYamlText(text, displayPath, 0, await loadYaml());
+  const cache = await openYamlCache(cacheDir);
+  const key = createHash('sha1').update(text).digest('hex');
+  if (cache.entries.has(key)) return structuredClone(cache.entries.get(key));
+  const value = parseYamlText(text, displayPath, 0, await loadYaml());
+  if (isPlainJson(value)) {
+    cache.entries.set(key, structuredClone(value));
+    await saveYamlCache(cache);
+  }
+  return value;
 }
 
-export function parseYamlText(text: string, displayPath: string, lineOffset = 0): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
+/** Where a project keeps its parsed YAML (beside its other local state). */
+export function parseCacheDir(projectDir: string): string {
+  return path.join(projectDir, '.tm');
+}
+
+let yamlModule: Promise<typeof YAML> | undefined;
+/** The YAML library, loaded on the first parse only (every file may come from the cache). */
+export function loadYaml(): Promise<typeof YAML> {
+  yamlModule ??= import('yaml').then((m) => m.default);
+  return yamlModule;
+}
+
+interface YamlCache {
+  readonly file: string;
+  readonly entries: Map<string, unknown>;
+}
+
+const CACHE_ENTRIES = 200;
+const yamlCaches = new Map<string, Promise<YamlCache>>();
+
+function openYamlCache(dir: string): Promise<YamlCache> {
+  const file = path.join(dir, 'yaml-cache.json');
+  let cache = yamlCaches.get(file);
+  if (!cache) {
+    cache = readFile(file, 'utf8')
+      .then((text) => new Map(Object.entries(JSON.parse(text) as Record<string, unknown>)))
+      .catch(() => new Map<string, unknown>())
+      .then((entries) => ({ file, entries }));
+    yamlCaches.set(file, cache);
+  }
+  return cache;
+}
+
+/** Writes the cache (temp file, then rename); a cache that cannot be written is only a slower next start. */
+async function saveYamlCache(cache: YamlCache): Promise<void> {
+  const keys = [...cache.entries.keys()];
+  for (const k of keys.slice(0, Math.max(0, keys.length - CACHE_ENTRIES))) cache.entries.delete(k);
+  const tmp = `${cache.file}.${process.pid}.tmp`;
+  try {
+    await mkdir(path.dirname(cache.file), { recursive: true });
+    await writeFile(tmp, JSON.stringify(Object.fromEntries(cache.entries)));
+    await rename(tmp, cache.file);
+  } catch {
+    /* read-only project folder: parse again next time */
+  }
+}
+
+/** Strings, finite numbers, booleans, null, arrays and plain objects: what JSON keeps as it is. */
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isPlainJson);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value as object).every(isPlainJson);
+  return false;
+}
+
+export function parseYamlText(text: string, displayPath: string, lineOffset: number, yaml: typeof YAML): unknown {
+  const doc = yaml.parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
     const line = (first.linePos?.[0]?.line ?? 0) + lineOffset;

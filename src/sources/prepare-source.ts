@@ -7,9 +7,9 @@ import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
 /** The source as models see it in DuckDB, and what was left out on the way. */
 export interface PreparedSource {
   readonly name: string;
-  /** DuckDB view of the valid, deduplicated rows: what `{{source "name"}}` renders to. */
+  /** DuckDB relation (table, or view over a cache) of the valid, deduplicated rows: what `{{source "name"}}` renders to. */
   readonly relation: string;
-  /** DuckDB view of every row read, with `_tm_file` and `_tm_rule` (the first broken rule, NULL when valid). */
+  /** DuckDB relation holding at least every excluded row read, with `_tm_file` and `_tm_rule` (the first broken rule; NULL when valid). */
   readonly flaggedRelation: string;
   readonly files: readonly ListedFile[];
   readonly unreadableFiles: readonly { readonly uri: string; readonly reason: string }[];
@@ -45,6 +45,8 @@ export interface RawRows {
    * (a time window) reach that table's scan.
    */
   readonly inDuckDb?: boolean;
+  /** `_tm_file` is a file number: this DuckDB table (`no`, `uri`) names the files. */
+  readonly fileNames?: string;
 }
 
 export type RawReader = (duck: DuckSession, source: SourceNode, files: readonly ListedFile[]) => Promise<RawRows>;
@@ -59,22 +61,27 @@ export async function prepareSource(duck: DuckSession, source: SourceNode, locat
   const raw = quoteIdent(`__src_${source.name}__raw`);
   const read = await (options.reader ?? parquetReader(location))(duck, source, files);
   await duck.run(`CREATE OR REPLACE VIEW ${raw} AS ${read.select}`);
-  return describeSource(duck, source, files, read.unreadableFiles, options, read.inDuckDb ?? false);
+  return describeSource(duck, source, files, read, options);
 }
 
 /** The default reader: fetches the files (remote ones into the download cache) and reads them with read_parquet. */
 export function parquetReader(location: SourceLocation): RawReader {
   return async (duck, source, files) => {
     const localPaths = await location.fetch(files);
-    return readParquetRows(duck, source, files, localPaths);
+    return readParquetRows(duck, source, files, localPaths, { fileNumbers: true });
   };
 }
 
 /**
  * Checks the files' schemas and returns the query that reads the good ones (declared columns cast,
- * `_tm_file` = the file's URI); `localPaths` are where the files can be read, in the same order.
+ * `_tm_file` = the file's URI, `_tm_row` = the row's number in its file); `localPaths` are where the
+ * files can be read, in the same order. With `fileNumbers`, `_tm_file` is the file's number in URI order
+ * instead (a path string on every row costs memory and time on millions of rows) and the returned
+ * `fileNames` table maps it back to the URI.
  */
-export async function readParquetRows(duck: DuckSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[]): Promise<RawRows> {
+export async function readParquetRows(
+  duck: DuckSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[], options: { readonly fileNumbers?: boolean } = {},
+): Promise<RawRows> {
   const partitionColumns = new Set(files.flatMap((f) => Object.keys(f.partitions)));
   const checks = await checkFileSchemas(duck, localPaths, source.columns, partitionColumns);
   const good: { local: string; uri: string }[] = [];
@@ -83,13 +90,14 @@ export async function readParquetRows(duck: DuckSession, source: SourceNode, fil
     if (check.problem) unreadableFiles.push({ uri: files[i].uri, reason: check.problem });
     else good.push({ local: localPaths[i], uri: files[i].uri });
   });
+  // Byte order of the URIs, so that file numbers order dedup ties as the URIs do.
+  if (options.fileNumbers) good.sort((x, y) => Buffer.compare(Buffer.from(x.uri), Buffer.from(y.uri)));
   const present = new Set(checks.filter((c) => !c.problem).flatMap((c) => [...c.columns]));
   for (const p of partitionColumns) present.add(p);
 
-  const fileMap = quoteIdent(`__src_${source.name}__files_${fileMapSeq++}`);
   const remote = good.some((g) => g.local !== g.uri);
   // Remote files sit in the download cache, whose paths have no Hive folders: their partition values come
-  // from the listed keys (a file map joined on the local path), and dedup ties break on the source URI.
+  // from the listed keys (a file map joined on the file's position in the read list).
   const fromMap = (name: string) => remote && partitionColumns.has(name);
   const columnList = source.columns
     .map((c) => {
@@ -104,16 +112,25 @@ export async function readParquetRows(duck: DuckSession, source: SourceNode, fil
   const list = good.map((g) => quoteLiteral(g.local)).join(', ');
   const hive = source.hivePartitioning && !remote;
   const read = `read_parquet([${list}], hive_partitioning = ${hive}, union_by_name = true, filename = '_tm_local', file_row_number = true)`;
-  if (!remote) return { select: `SELECT ${columnList}, r._tm_local AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r`, unreadableFiles };
-  const partCols = [...partitionColumns];
+  const needMap = remote || options.fileNumbers;
+  if (!needMap) return { select: `SELECT ${columnList}, r._tm_local AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r`, unreadableFiles };
+  // The file names of a source's run table keep one name; a window cache's batches each get their own map.
+  const fileMap = quoteIdent(options.fileNumbers ? `__src_${source.name}__file_names` : `__src_${source.name}__files_${fileMapSeq++}`);
+  const partCols = remote ? [...partitionColumns] : [];
   const byUri = new Map(files.map((f) => [f.uri, f]));
-  await duck.run(`CREATE OR REPLACE TABLE ${fileMap} (local VARCHAR, uri VARCHAR${partCols.map((p) => `, ${quoteIdent(p)} VARCHAR`).join('')})`);
+  await duck.run(`CREATE OR REPLACE TABLE ${fileMap} (no INTEGER, uri VARCHAR${partCols.map((p) => `, ${quoteIdent(p)} VARCHAR`).join('')})`);
   await duck.run(
     `INSERT INTO ${fileMap} VALUES ${good
-      .map((g) => `(${[g.local, g.uri, ...partCols.map((p) => byUri.get(g.uri)?.partitions[p])].map((v) => (v === undefined ? 'NULL' : quoteLiteral(v))).join(', ')})`)
+      .map((g, i) => `(${i}, ${[g.uri, ...partCols.map((p) => byUri.get(g.uri)?.partitions[p])].map((v) => (v === undefined ? 'NULL' : quoteLiteral(v))).join(', ')})`)
       .join(', ')}`,
   );
-  return { select: `SELECT ${columnList}, m.uri AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r JOIN ${fileMap} m ON m.local = r._tm_local`, unreadableFiles };
+  const fileColumn = options.fileNumbers ? 'CAST(r.file_index AS INTEGER)' : 'm.uri';
+  const from = remote ? `${read} r JOIN ${fileMap} m ON m.no = r.file_index` : `${read} r`;
+  return {
+    select: `SELECT ${columnList}, ${fileColumn} AS _tm_file, r.file_row_number AS _tm_row FROM ${from}`,
+    unreadableFiles,
+    fileNames: options.fileNumbers ? fileMap : undefined,
+  };
 }
 
 let fileMapSeq = 0;
@@ -121,42 +138,64 @@ let fileMapSeq = 0;
 /** Flags rows by the source's rules, deduplicates, and counts what was read and left out. */
 async function describeSource(
   duck: DuckSession, source: SourceNode, files: readonly ListedFile[],
-  unreadableFiles: readonly { readonly uri: string; readonly reason: string }[], options: PrepareOptions, inDuckDb = false,
+  read: RawRows, options: PrepareOptions,
 ): Promise<PreparedSource> {
+  const { unreadableFiles, fileNames } = read;
+  const inDuckDb = read.inDuckDb ?? false;
   const raw = quoteIdent(`__src_${source.name}__raw`);
   const flagged = quoteIdent(`__src_${source.name}__flagged`);
   const clean = sourceRelation(source.name);
+  const losers = quoteIdent(`__src_${source.name}__dropped_copies`);
   const ruleCase = source.rules.length
     ? `CASE ${source.rules.map((r) => `WHEN (${options.renderRule(r.check, r.name)}) IS NOT TRUE THEN ${quoteLiteral(r.name)}`).join(' ')} END`
     : 'CAST(NULL AS VARCHAR)';
-  // A view: each reader scans only the columns it needs. Materializing every row once costs more than
-  // the few extra scans (measured on 5.3M events in 6,446 files: a table took 43 s, a scan 2-3 s).
-  // A DuckDB kept between runs (`--every`) may still hold a table under this name from an older tm.
-  await duck.run(`DROP TABLE IF EXISTS ${flagged}`).catch(() => undefined);
-  await duck.run(`CREATE OR REPLACE VIEW ${flagged} AS SELECT *, ${ruleCase} AS _tm_rule FROM ${raw}`);
   const cols = source.columns.map((c) => quoteIdent(c.name)).join(', ');
-  const losers = quoteIdent(`__src_${source.name}__dropped_copies`);
+  // A DuckDB kept between runs (`--every`) may hold these names as tables or as views from an earlier run.
+  for (const name of [flagged, clean]) {
+    await duck.run(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+    await duck.run(`DROP VIEW IF EXISTS ${name}`).catch(() => undefined);
+  }
+  // Rows the later queries filter by time (the window cache) stay behind views, so that the filter reaches the
+  // cache's scan. Rows read from files are read once into a table that every model then scans, instead of
+  // thousands of files each (measured on 5.3M events in 6,445 files: 2-3 s per file scan against 0.1-0.5 s
+  // per table scan); excluded rows and extra copies are then deleted from it, so no reader pays for an anti-join.
+  const materialize = !inDuckDb;
+  const all = materialize ? quoteIdent(`__src_${source.name}__all`) : flagged;
+  await duck.run(`CREATE OR REPLACE ${materialize ? 'TABLE' : 'VIEW'} ${all} AS SELECT *, ${ruleCase} AS _tm_rule FROM ${raw}`);
   if (source.dedup) {
     // Copies are rare: find candidate keys by a 64-bit hash (cheap to group), then rank the real keys of those only.
     const key = quoteIdent(source.dedup.key);
     await duck.run(
       `CREATE OR REPLACE TABLE ${losers} AS
-         WITH valid AS (SELECT * FROM ${flagged} WHERE _tm_rule IS NULL),
+         WITH valid AS (SELECT ${materialize ? 'rowid AS _tm_rowid, ' : ''}* FROM ${all} WHERE _tm_rule IS NULL),
               candidates AS (SELECT hash(${key}) AS h FROM valid GROUP BY h HAVING count(*) > 1)
-         SELECT _tm_file, _tm_row FROM valid WHERE hash(${key}) IN (SELECT h FROM candidates)
+         SELECT ${materialize ? '_tm_rowid' : '_tm_file, _tm_row'} FROM valid WHERE hash(${key}) IN (SELECT h FROM candidates)
          QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${source.dedup.order}, _tm_file) > 1`,
     );
-    await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${flagged} f WHERE _tm_rule IS NULL AND NOT EXISTS (SELECT 1 FROM ${losers} l WHERE l._tm_file = f._tm_file AND l._tm_row = f._tm_row)`);
-  } else {
-    await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${flagged} WHERE _tm_rule IS NULL`);
   }
 
+  // File numbers (see readParquetRows) are named by their URI wherever a file is reported.
+  const fileUri = (column: string) => (fileNames ? `(SELECT uri FROM ${fileNames} WHERE no = ${column})` : column);
   const clock = source.clockColumn ? `CAST(max(${quoteIdent(source.clockColumn)}) AS VARCHAR)` : 'NULL';
   // Valid rows form one group; excluded rows one group per file and rule (for the per-file report).
   const counts = await duck.all<{ file: string | null; rule: string | null; n: string | number; dropped: string | number; clock: string | null }>(
-    `SELECT CASE WHEN _tm_rule IS NOT NULL THEN _tm_file END AS file, _tm_rule AS rule, count(*) AS n, ${source.dedup ? `(SELECT count(*) FROM ${losers})` : '0'} AS dropped,
-            CASE WHEN _tm_rule IS NULL THEN ${clock} END AS clock FROM ${flagged} GROUP BY 1, 2`,
+    `SELECT ${fileUri('file')} AS file, rule, n, dropped, clock FROM (
+       SELECT CASE WHEN _tm_rule IS NOT NULL THEN _tm_file END AS file, _tm_rule AS rule, count(*) AS n, ${source.dedup ? `(SELECT count(*) FROM ${losers})` : '0'} AS dropped,
+              CASE WHEN _tm_rule IS NULL THEN ${clock} END AS clock FROM ${all} GROUP BY 1, 2)`,
   );
+
+  if (materialize) {
+    // Only the excluded rows are read again (quarantine): they move to a table of their own, named by URI.
+    await duck.run(
+      `CREATE OR REPLACE TABLE ${flagged} AS SELECT * REPLACE (${fileUri('_tm_file')} AS _tm_file) FROM ${all} WHERE _tm_rule IS NOT NULL`,
+    );
+    await duck.run(`DELETE FROM ${all} WHERE _tm_rule IS NOT NULL${source.dedup ? ` OR rowid IN (SELECT _tm_rowid FROM ${losers})` : ''}`);
+    await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${all}`);
+  } else if (source.dedup) {
+    await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${all} f WHERE _tm_rule IS NULL AND NOT EXISTS (SELECT 1 FROM ${losers} l WHERE l._tm_file = f._tm_file AND l._tm_row = f._tm_row)`);
+  } else {
+    await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${all} WHERE _tm_rule IS NULL`);
+  }
   const excluded: Record<string, number> = {};
   const byFile: { file: string; rule: string; rows: number }[] = [];
   let rowsRead = 0;
