@@ -1,7 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -38,7 +37,10 @@ async function attemptDownload(ctx: S3Context, key: string, file: ListedFile, de
         done(null, chunk);
       },
     });
-    await pipeline(response.Body, count, createWriteStream(temp), { signal });
+    // The temp file exists before any byte flows: a stream that opened it lazily could create it after a
+    // reset had already failed the pipeline, leaving it behind the cleanup below (seen in a test run).
+    const out = await open(temp, 'w');
+    await pipeline(response.Body, count, out.createWriteStream(), { signal });
     if (received !== expected || received !== file.size) {
       throw new S3FailureError({ reason: `truncated body (${received} of ${file.size} bytes)`, transient: true, throttled: false });
     }
