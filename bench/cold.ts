@@ -396,9 +396,12 @@ function summarize(
   table.push(lastA ? `a/b = ${ab.toFixed(3)}    a/c = ${ac.toFixed(3)}    peak RSS (a) = ${fmtBytes(rss)}` : `b/c = ${(tb / tc).toFixed(3)} (no ratio to (a): tm failed)`);
   if (lastA) {
     table.push('');
-    table.push("where (a) spends its time (tm's own lines, last run; models run 4 at a time, so their times overlap):");
+    table.push("where (a) spends its time (tm's own lines, last run; models run 4 at a time, so their times overlap; 'queued': waiting for DuckDB):");
     if (lastA.run.sourceLine) table.push(`  ${lastA.run.sourceLine}`);
-    for (const m of lastA.run.models) table.push(`  ${m.name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.detail}`);
+    for (const m of lastA.run.models) {
+      const queued = m.queuedSeconds ? `, ${m.queuedSeconds.toFixed(2)} s queued` : '';
+      table.push(`  ${m.name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.detail}${queued}`);
+    }
     const startup = lastA.run.tmSeconds !== undefined ? lastA.seconds - lastA.run.tmSeconds : NaN;
     table.push(`  process start/exit outside tm's total: ${startup.toFixed(2)} s`);
   }

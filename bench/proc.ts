@@ -56,6 +56,8 @@ export interface ModelTiming {
   readonly name: string;
   readonly detail: string;
   readonly seconds: number;
+  /** Part of `seconds` spent waiting for DuckDB while other models' queries ran. */
+  readonly queuedSeconds: number;
 }
 
 export interface TmRun {
@@ -75,7 +77,7 @@ export interface TmRun {
 }
 
 const TIME_BIN = '/usr/bin/time';
-const MODEL_LINE = /^\s+(\d+) of \d+ (\S+)\s+(\S+) \.+ (.*) in ([\d.]+)s$/;
+const MODEL_LINE = /^\s+(\d+) of \d+ (\S+)\s+(\S+) \.+ (.*) in ([\d.]+)s(?: \(([\d.]+)s queued for DuckDB\))?$/;
 
 export interface RunTmOptions {
   readonly repoRoot: string;
@@ -125,7 +127,7 @@ export async function runTm(o: RunTmOptions): Promise<TmRun> {
     const models: ModelTiming[] = [];
     for (const l of lines) {
       const m = MODEL_LINE.exec(l);
-      if (m) models.push({ index: Number(m[1]), status: m[2], name: m[3], detail: m[4], seconds: Number(m[5]) });
+      if (m) models.push({ index: Number(m[1]), status: m[2], name: m[3], detail: m[4], seconds: Number(m[5]), queuedSeconds: m[6] ? Number(m[6]) : 0 });
     }
     const finished = lines.map((l) => /^Finished \d+ models in ([\d.]+)s/.exec(l)).find(Boolean);
     return {

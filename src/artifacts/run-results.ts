@@ -9,6 +9,8 @@ export interface NodeResult {
   readonly kind: 'model' | 'test' | 'source';
   readonly status: 'success' | 'error' | 'skipped' | 'pass' | 'warn' | 'fail';
   readonly execution_time_s: number;
+  /** Part of execution_time_s spent waiting for DuckDB, busy with other models' queries. */
+  readonly queued_s?: number;
   readonly started_at?: string;
   readonly completed_at?: string;
   readonly rows?: number;

@@ -4,10 +4,12 @@ export type Log = (line: string) => void;
 
 const WIDTH = 64;
 
-export function modelLine(index: number, total: number, status: string, name: string, detail: string, seconds: number): string {
+/** `queuedSeconds`: how much of `seconds` went to waiting for DuckDB; shown from half a second on. */
+export function modelLine(index: number, total: number, status: string, name: string, detail: string, seconds: number, queuedSeconds = 0): string {
   const head = `${String(index).padStart(String(total).length)} of ${total} ${status.padEnd(5)} ${name} `;
   const dots = '.'.repeat(Math.max(3, WIDTH - head.length));
-  return `  ${head}${dots} ${detail} in ${seconds.toFixed(2)}s`;
+  const queued = queuedSeconds >= 0.5 ? ` (${queuedSeconds.toFixed(2)}s queued for DuckDB)` : '';
+  return `  ${head}${dots} ${detail} in ${seconds.toFixed(2)}s${queued}`;
 }
 
 /** `1,234,567`. Not toLocaleString: its first call loads ICU's locale data (measured: 19 ms of a hot run). */

@@ -107,8 +107,15 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
   // DuckDB already uses every core for one query; running several heavy ones at once only splits the
   // memory cap between them. One at a time, while earlier models' loads and index builds go on in PostgreSQL.
   const duckSlot = createSemaphore(input.duckConcurrency ?? 1);
-  const heavy = (session: DuckSession, sql: string, model: ModelNode, compiledPath: string) =>
-    duckSlot(() => runDuck(session, sql, model, compiledPath, manifest.projectDir));
+  // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
+  const queued = new Map<string, number>();
+  const heavy = (session: DuckSession, sql: string, model: ModelNode, compiledPath: string) => {
+    const waitStart = performance.now();
+    return duckSlot(() => {
+      queued.set(model.uniqueId, (queued.get(model.uniqueId) ?? 0) + (performance.now() - waitStart) / 1000);
+      return runDuck(session, sql, model, compiledPath, manifest.projectDir);
+    });
+  };
 
   const runOne = async (id: string): Promise<'success' | 'error'> => {
     const model = byId.get(id)!;
@@ -118,12 +125,13 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
     const excluded = excludedFor(graph, model, input.sources);
     const finish = (result: { status: 'success' | 'error' | 'skipped'; rows?: number; deleted?: number; message?: string }, line: string) => {
       const seconds = elapsedSince(started);
+      const waited = Math.round((queued.get(id) ?? 0) * 100) / 100;
       results.set(id, {
-        unique_id: id, name: model.name, kind: 'model', execution_time_s: seconds, started_at: startedAt,
+        unique_id: id, name: model.name, kind: 'model', execution_time_s: seconds, queued_s: waited || undefined, started_at: startedAt,
         completed_at: new Date().toISOString(), compiled_path: path.relative(manifest.projectDir, compiledPath),
         rows_excluded: Object.keys(excluded).length ? excluded : undefined, ...result,
       } as NodeResult);
-      log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : result.status === 'skipped' ? 'SKIP' : 'ERROR', model.name, line, seconds));
+      log(modelLine(indexOf.get(id)!, total, result.status === 'success' ? 'OK' : result.status === 'skipped' ? 'SKIP' : 'ERROR', model.name, line, seconds, waited));
     };
     const session = await input.duck.connect();
     let dropAfter: string | undefined;
