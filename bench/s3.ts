@@ -9,16 +9,15 @@
  * one year (default 2019) for S3 *and* for the local run it is compared with, and says so.
  * `--s3-year YYYY` forces a subset, `--s3-full` the whole stream.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DataFile, Dataset } from './dataset.js';
 import { listDataFiles, mib, sum } from './dataset.js';
 import { fmtBytes, fmtCount, median, padTable } from './format.js';
 import { TmRunError, dropSchemaFamilies, freshSchema, quoteIdent, runTm, withPg, type TmRun } from './proc.js';
+import { createBucket, s3rverEnv, startS3rver, testS3Client } from '../src/sources/test-support/s3rver.js';
 import { MARTS } from './sql.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 
@@ -29,76 +28,6 @@ const BUCKET = 'tm-bench';
 const PREFIX = 'curated/';
 const UPLOAD_BUDGET_S = 120;
 const DEFAULT_SUBSET_YEAR = '2019';
-/** s3rver accepts this key pair; it does not verify signatures. */
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-
-// ---------------------------------------------------------------------------------------------
-// s3rver (a bench-local copy of src/sources/test-support/s3rver.ts, which the build does not emit)
-
-interface S3rver {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-async function startS3rver(dir: string): Promise<S3rver> {
-  await mkdir(dir, { recursive: true });
-  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  // --openssl-legacy-provider: s3rver's ListObjectsV2 continuation token uses DES (pages after the first fail without it).
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr = (stderr + t).slice(-4000)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    let started = false;
-    const timer = setTimeout(() => fail('did not start within 15 s'), 15_000);
-    function fail(why: string): void {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`s3rver ${why}\n${stderr}`));
-    }
-    child.once('exit', (code) => {
-      running.delete(child);
-      if (!started) fail(`exited with code ${code}`);
-    });
-    child.stdout?.setEncoding('utf8').on('data', (t: string) => {
-      if (started) return;
-      out += t;
-      const m = /listening on [^:\s]+:(\d+)/.exec(out);
-      if (m) {
-        started = true;
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-    },
-  };
-}
-
-function client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { ...CREDENTIALS },
-    requestChecksumCalculation: 'WHEN_REQUIRED', // s3rver does not understand aws-chunked uploads
-  });
-}
 
 async function upload(s3: S3Client, root: string, files: readonly DataFile[], concurrency = 16): Promise<void> {
   let next = 0;
@@ -191,10 +120,12 @@ export const s3Section: BenchSection = {
 
     const work = path.join(ctx.benchDir, 'tmp', `s3-${ctx.runTag}`);
     await rm(work, { recursive: true, force: true });
-    const server = await startS3rver(path.join(work, 's3rver'));
+    const serverDir = path.join(work, 's3rver');
+    await mkdir(serverDir, { recursive: true });
+    const server = await startS3rver({ dir: serverDir });
     try {
-      const s3 = client(server.endpoint);
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      const s3 = testS3Client(server.endpoint);
+      await createBucket(server.endpoint, BUCKET);
       ctx.log(
         forceFull
           ? `s3rver at ${server.endpoint}; uploading the whole stream (--s3-full: ${fmtCount(data.files.length)} files, ${mib(data.bytes)}) ...`
@@ -228,9 +159,7 @@ export const s3Section: BenchSection = {
       const s3Env = {
         TM_CURATED_PATH: `s3://${BUCKET}/${PREFIX}`,
         TM_S3_ENDPOINT: server.endpoint,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-east-1',
+        ...s3rverEnv(),
       };
       const locals: RunFigures[] = [];
       const colds: RunFigures[] = [];
