@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { launchBrowserServer } from './browser.js';
 
 /** The CLI tests run the built `bin/tm.js` as real processes: build once, and check PostgreSQL is there. */
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = path.resolve(import.meta.dirname, '..', '..');
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
@@ -15,6 +17,12 @@ export default async function setup(): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
+  // Page tests share one Chromium (started once, ~1 s), each file in its own browser context.
+  const browser = await launchBrowserServer().catch((err: Error) => {
+    throw new Error(`the page tests need Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does): ${err.message.split('\n')[0]}`);
+  });
+  project.provide('browserWsEndpoint', browser.wsEndpoint());
+  return () => browser.close();
 }
 
 export function testDatabaseUrl(): string {
