@@ -17,7 +17,7 @@ import type { DataFile, Dataset } from './dataset.js';
 import { listDataFiles, mib, sum } from './dataset.js';
 import { fmtBytes, fmtCount, median, padTable } from './format.js';
 import { TmRunError, dropSchemaFamilies, freshSchema, quoteIdent, runTm, withPg, type TmRun } from './proc.js';
-import { createBucket, s3rverEnv, startS3rver, testS3Client } from '../src/sources/test-support/s3rver.js';
+import { createBucket, s3rverEnv, startS3rver, testS3Client } from '../test-support/s3rver.js';
 import { MARTS } from './sql.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 

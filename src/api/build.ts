@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
-import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { EXIT_OK } from '../errors.js';
 import type { Log } from '../execute/progress.js';
 import { scheduleTests, type ScheduledTests } from '../quality/build-tests.js';
 import { collectTests } from '../quality/collect-tests.js';
@@ -10,9 +10,9 @@ import { ensureAuditSchema } from '../quality/audit.js';
 import { logFailureDetails } from '../quality/run-tests.js';
 import { selectTests } from '../quality/select-tests.js';
 import type { TestOutcome } from '../quality/types.js';
-import { prepareSources } from './prepare-sources.js';
-import { stateDirOf } from './runtime.js';
-import { run, type RunOptions } from './run.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { prepareSources } from '../sources/prepare-sources.js';
+import { closePlannedRun, executeRun, exitCodeOf, openPlannedRun, printPlan, type PlannedRun, type RunOptions } from './run.js';
 
 export interface BuildOptions extends RunOptions {
   /** Keep every test's failing rows in the audit schema. */
@@ -37,44 +37,48 @@ const defaultLog: Log = (line) => process.stdout.write(line + '\n');
 export async function build(options: BuildOptions): Promise<BuildOutcome> {
   const log = options.log ?? defaultLog;
   const startedAt = new Date().toISOString();
-  let scheduled: ScheduledTests | undefined;
-  let projectName = '';
-  const outcome = await run({
-    ...options,
-    log,
-    command: 'build',
-    schedule: async ({ project, runtime, selected, sources, values, templates }) => {
-      projectName = project.project.name;
-      // The selected tests, and those of the temp models this run computes: they exist only now.
-      const selection = selectTests(project.manifest, options.select, options.exclude);
-      const temps = new Set(selected.map((id) => project.graph.nodes.get(id)!).filter((n) => n.kind === 'model' && n.config.materialized === 'temp').map((n) => n.name));
-      const ofTemps = collectTests(project.manifest).filter((t) => t.refs.length > 0 && t.refs.every((r) => temps.has(r)));
-      const tests = [...new Map([...selection.tests, ...ofTemps].map((t) => [t.uniqueId, t])).values()];
-      // Tests on a source that no selected model reads still need it prepared.
-      const missing = [...new Set(tests.flatMap((t) => t.sources))].filter((s) => !sources.has(s)).map((s) => project.manifest.sources.get(s)!);
-      const allSources = new Map(sources);
-      if (missing.length) {
-        const setup = { projectDir: project.project.projectDir, stateDir: stateDirOf(project.project.projectDir), values, log };
-        for (const [name, prepared] of await prepareSources(runtime.duck, project.manifest, missing, setup)) allSources.set(name, prepared);
-      }
-      if (options.storeFailures || tests.some((t) => t.storeFailures)) await ensureAuditSchema(runtime.target);
-      const ctx = {
-        manifest: project.manifest, target: runtime.target, duck: runtime.duck, templates, sources: allSources, values,
-        storeFailures: options.storeFailures ?? false, compiledDir: path.join(project.targetDir, 'compiled'),
-      };
-      log(`${tests.length} test${tests.length === 1 ? '' : 's'} selected`);
-      scheduled = scheduleTests(tests, project.graph, selected, ctx, log);
-      const current = scheduled;
-      return { nodes: current.nodes, results: () => current.outcomes().map(testResult) };
-    },
-  });
-  const tests = scheduled?.outcomes() ?? [];
-  log(testSummary(tests));
-  logFailureDetails(tests, log);
-  if (options.junit) {
-    const models = outcome.results.filter((r) => r.kind === 'model').map((r) => junitCaseOfModel(r, projectName));
-    await writeJunit(options.junit, 'tm build', [...models, ...tests.map((t) => junitCaseOfTest(t, projectName))], startedAt);
+  const planned = await openPlannedRun({ ...options, log });
+  try {
+    if (options.dryRun) {
+      printPlan(planned);
+      return { exitCode: EXIT_OK, results: [], tests: [] };
+    }
+    const scheduled = await scheduleBuildTests(planned, options);
+    const results = await executeRun(planned, { command: 'build', extraNodes: scheduled.nodes, extraResults: () => scheduled.outcomes().map(testResult) });
+    const tests = scheduled.outcomes();
+    log(testSummary(tests));
+    logFailureDetails(tests, log);
+    if (options.junit) {
+      const projectName = planned.ctx.project.name;
+      const models = results.filter((r) => r.kind === 'model').map((r) => junitCaseOfModel(r, projectName));
+      await writeJunit(options.junit, 'tm build', [...models, ...tests.map((t) => junitCaseOfTest(t, projectName))], startedAt);
+    }
+    return { exitCode: exitCodeOf(results), results, tests };
+  } finally {
+    await closePlannedRun(planned);
   }
-  const failed = outcome.results.some((r) => r.status === 'error' || r.status === 'fail');
-  return { exitCode: failed ? EXIT_FAILED : EXIT_OK, results: outcome.results, tests };
+}
+
+/** The selected tests, and those of the temp models this run computes (they exist only now), as nodes among the models. */
+async function scheduleBuildTests(planned: PlannedRun, options: BuildOptions): Promise<ScheduledTests> {
+  const { ctx: project, runtime, plan, log } = planned;
+  const selected = plan.steps.map((s) => s.model.uniqueId);
+  const selection = selectTests(project.manifest, options.select, options.exclude);
+  const temps = new Set(plan.steps.filter((s) => s.model.config.materialized === 'temp').map((s) => s.model.name));
+  const ofTemps = collectTests(project.manifest).filter((t) => t.refs.length > 0 && t.refs.every((r) => temps.has(r)));
+  const tests = [...new Map([...selection.tests, ...ofTemps].map((t) => [t.uniqueId, t])).values()];
+  // Tests on a source that no selected model reads still need it prepared.
+  const sources = new Map(planned.observation.prepared);
+  const missing = [...new Set(tests.flatMap((t) => t.sources))].filter((s) => !sources.has(s)).map((s) => project.manifest.sources.get(s)!);
+  if (missing.length) {
+    const setup = { projectDir: project.project.projectDir, stateDir: stateDirOf(project.project.projectDir), values: plan.values, log };
+    for (const [name, prepared] of await prepareSources(runtime.duck, project.manifest, missing, setup)) sources.set(name, prepared);
+  }
+  if (options.storeFailures || tests.some((t) => t.storeFailures)) await ensureAuditSchema(runtime.target);
+  const ctx = {
+    manifest: project.manifest, target: runtime.target, duck: runtime.duck, templates: planned.templates, sources, values: plan.values,
+    storeFailures: options.storeFailures ?? false, compiledDir: path.join(project.targetDir, 'compiled'),
+  };
+  log(`${tests.length} test${tests.length === 1 ? '' : 's'} selected`);
+  return scheduleTests(tests, project.graph, selected, ctx, log);
 }

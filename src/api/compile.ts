@@ -1,12 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTemplateEnv, renderTemplate } from '../compile/template-env.js';
-import { quoteIdent } from '../engines/duckdb.js';
-import { qualified } from '../engines/target.js';
+import { renderModelSql } from '../compile/render-model.js';
+import { createTemplateEnv } from '../compile/template-env.js';
 import { selectNodes } from '../graph/select.js';
+import type { ModelNode } from '../manifest/types.js';
+import { incrementalConfigOf } from '../plan/plan-run.js';
+import { parseNow, sqlTimestampText } from '../plan/time.js';
+import { baseValues, clockValues, incrementalValues } from '../plan/values.js';
 import { sourceRelation } from '../sources/prepare-source.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
-import { parseNow, sqlTimestamp } from './time.js';
 
 export interface CompileOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -16,25 +18,25 @@ export interface CompileOptions extends CommonOptions {
   readonly schema?: string;
 }
 
-/** `tm compile`: renders the selected models to `target/compiled/` without touching any database. */
+/** Values that only a run knows (from the stream and the target's state): compiled as marked stand-ins. */
+const STAND_INS = new Set(['clock', 'snapshot_ts', 'hot_start', 'window_start', 'previous_snapshot_ts']);
+
+/**
+ * `tm compile`: renders the selected models to `target/compiled/` without touching any database.
+ * The stream clock and what follows from it are unknown here: they render as the wall clock,
+ * marked `/* stand-in ... *\/` in the SQL (`tm run --dry-run --show-sql` shows the real values).
+ */
 export async function compile(options: CompileOptions): Promise<{ files: string[] }> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const ctx = await loadProjectContext(options);
   const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
   const templates = await createTemplateEnv(ctx.manifest);
-  const now = sqlTimestamp(parseNow(options.now));
-  const schema = options.schema ?? 'public';
+  const now = parseNow(options.now);
   const files: string[] = [];
   for (const id of ids) {
-    const model = [...ctx.manifest.models.values()].find((m) => m.uniqueId === id)!;
-    const sql = renderTemplate(templates, model.rawSql, model.path, model.bodyLine - 1, {
-      resolveRef: (name) => (model.config.engine === 'duckdb' ? quoteIdent(name) : qualified(schema, name)),
-      resolveSource: (name) => sourceRelation(name),
-      thisRelation: qualified(schema, model.name),
-      isIncremental: false,
-      vars: ctx.manifest.vars,
-      config: { ...model.config.extra, materialized: model.config.materialized, engine: model.config.engine },
-      values: { now, run_started_at: now, clock: now, snapshot_ts: now, hot_start: now, window_start: now, previous_snapshot_ts: now, lookback_minutes: '0', this_rows: quoteIdent(`__this_${model.name}`) },
+    const model = ctx.graph.nodes.get(id) as ModelNode;
+    const sql = renderModelSql(templates, {
+      model, manifest: ctx.manifest, schema: options.schema ?? 'public', isIncremental: false, sourceRelation, values: standInValues(model, now),
     });
     const file = path.join(ctx.targetDir, 'compiled', model.path);
     await mkdir(path.dirname(file), { recursive: true });
@@ -43,4 +45,16 @@ export async function compile(options: CompileOptions): Promise<{ files: string[
     log(`compiled ${model.name} -> ${path.relative(ctx.project.projectDir, file)}`);
   }
   return { files };
+}
+
+function standInValues(model: ModelNode, now: Date): Record<string, string> {
+  const clock = sqlTimestampText(now);
+  const config = incrementalConfigOf(model);
+  const values: Record<string, string> = {
+    ...baseValues(now, now),
+    ...clockValues(clock, clock),
+    ...incrementalValues(model, config ?? { lookbackMinutes: 0, maxCatchUpHours: Number.POSITIVE_INFINITY, sourceSince: '' }, clock, undefined),
+  };
+  for (const name of STAND_INS) values[name] = `${values[name]} /* stand-in for {{${name}}}: known at run time */`;
+  return values;
 }

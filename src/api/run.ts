@@ -1,20 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { writeRunResults, type NodeResult } from '../artifacts/run-results.js';
-import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
+import { randomBytes } from 'node:crypto';
+import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
+import { renderModelSql } from '../compile/render-model.js';
+import type { TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { elapsedSince, type Log } from '../execute/progress.js';
-import { runModels, type ExtraNode, type ModelHooks } from '../execute/run-models.js';
+import { executePlan, type ExtraNode } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
+import { tempAncestors } from '../graph/temp-models.js';
 import type { ModelNode } from '../manifest/types.js';
-import { incrementalExtension } from '../incremental/extension.js';
+import { snapshotOf } from '../plan/clock.js';
+import { explainPlan } from '../plan/explain.js';
+import { incrementalConfigOf, planRun } from '../plan/plan-run.js';
+import { parseNow } from '../plan/time.js';
+import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
-import type { PreparedSource } from '../sources/prepare-source.js';
+import { sourceRelation } from '../sources/prepare-source.js';
+import { rememberSeenFiles } from '../state/seen-memo.js';
+import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
-import { prepareSources, sourcesOf } from './prepare-sources.js';
-import { openRuntime, stateDirOf, type Runtime } from './runtime.js';
-import { parseNow, sqlTimestamp } from './time.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -25,130 +31,152 @@ export interface RunOptions extends CommonOptions {
   readonly now?: string;
   /** Wait for models that another tm process is running (advisory locks) instead of skipping them. */
   readonly wait?: boolean;
+  /** Print the plan and stop: nothing is written to the target. */
+  readonly dryRun?: boolean;
+  /** With `dryRun`: print each model's SQL under its step. */
+  readonly showSql?: boolean;
   /** A parsed project and open connections to use and leave open (`--every` keeps them from one cycle to the next). */
   readonly keep?: { readonly context?: ProjectContext; readonly runtime?: Runtime };
-  /** Command named in run_results.json (`tm build` runs through here too). */
-  readonly command?: string;
-  /** More nodes to run among the models, once the sources are prepared (`tm build`: the tests). */
-  readonly schedule?: (ctx: ScheduleContext) => Promise<{ readonly nodes: readonly ExtraNode[]; readonly results: () => readonly NodeResult[] }>;
-}
-
-export interface ScheduleContext {
-  readonly project: ProjectContext;
-  readonly runtime: Runtime;
-  /** Selected model uniqueIds, in run order. */
-  readonly selected: readonly string[];
-  readonly sources: ReadonlyMap<string, PreparedSource>;
-  readonly values: Readonly<Record<string, string>>;
-  readonly templates: TemplateEnv;
 }
 
 export interface RunOutcome {
   readonly exitCode: number;
   readonly results: readonly NodeResult[];
+  /** What the run decided to do (also for a dry run). */
+  readonly plan?: RunPlan;
 }
 
-/** Extension point for run-level preparation (e.g. the incremental tier's clocks and locks). */
-export interface RunExtension {
-  readonly prepare?: (ctx: { project: ProjectContext; runtime: Runtime; models: readonly ModelNode[]; now: Date; log: Log; options: RunOptions }) => Promise<RunPreparation>;
-}
-
-export interface RunPreparation {
-  readonly values?: Readonly<Record<string, string>>;
-  readonly hooksFor?: (model: ModelNode) => Promise<ModelHooks>;
-  /** Sources the extension prepared itself (e.g. only the partitions of a time window); the others are prepared as usual. */
-  readonly sources?: ReadonlyMap<string, PreparedSource>;
-  /** Called once the models ran, or the run failed: release locks, close caches. */
-  readonly finish?: () => Promise<void>;
+/** A run loaded, observed and planned, its connections open: what `tm run` and `tm build` carry out. */
+export interface PlannedRun {
+  readonly options: RunOptions;
+  readonly ctx: ProjectContext;
+  readonly runtime: Runtime;
+  readonly observation: RunObservation;
+  readonly plan: RunPlan;
+  readonly templates: TemplateEnv;
+  readonly threads: number;
+  readonly log: Log;
+  readonly startedAt: Date;
+  readonly started: number;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
 
-/** `tm run`: parse, select, prepare sources, run models in DAG order, write run_results.json. */
-export async function run(options: RunOptions, extension: RunExtension = incrementalExtension): Promise<RunOutcome> {
+/** `tm run`: load -> plan -> execute -> artifacts (`--dry-run`: load -> plan -> print). */
+export async function run(options: RunOptions): Promise<RunOutcome> {
+  const planned = await openPlannedRun(options);
+  try {
+    if (options.dryRun) return { exitCode: EXIT_OK, results: [], plan: printPlan(planned) };
+    const results = await executeRun(planned, { command: 'run' });
+    return { exitCode: exitCodeOf(results), results, plan: planned.plan };
+  } finally {
+    await closePlannedRun(planned);
+  }
+}
+
+/** Load the project, select, open the connections, observe the target and the sources, plan. */
+export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   const log = options.log ?? defaultLog;
   const started = performance.now();
   const startedAt = new Date();
   const ctx = options.keep?.context ?? (await loadProjectContext(options));
-  const selected = withTempAncestors(ctx, selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] }));
-  const models = selected.map((id) => ctx.graph.nodes.get(id) as ModelNode);
+  const models = selectedModels(ctx, options);
   const now = parseNow(options.now);
-  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads));
-  const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
-  log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
-  let results: NodeResult[] = [];
-  let extra: RunPreparation = {};
+  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads, { createSchema: !options.dryRun }));
   try {
-    const baseValues = { now: sqlTimestamp(now), run_started_at: sqlTimestamp(startedAt) };
-    extra = (await extension.prepare?.({ project: ctx, runtime, models, now, log, options })) ?? {};
-    const values = { ...baseValues, ...(extra.values ?? {}) };
-    const stateDir = stateDirOf(ctx.project.projectDir);
-    const sources = new Map(extra.sources ?? []);
-    const others = sourcesOf(ctx.manifest, models).filter((s) => !sources.has(s.name));
-    for (const [name, prepared] of await prepareSources(runtime.duck, ctx.manifest, others, { projectDir: ctx.project.projectDir, stateDir, values, log })) {
-      sources.set(name, prepared);
-    }
-    const quarantined = await quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, values.run_started_at, log);
-    const templates = await createTemplateEnv(ctx.manifest);
-    const scheduled = await options.schedule?.({ project: ctx, runtime, selected, sources, values, templates });
-    const modelResults = await runModels({
-      manifest: ctx.manifest,
-      graph: ctx.graph,
-      selected,
-      target: runtime.target,
-      duck: runtime.duck,
-      templates,
-      sources,
-      threads,
-      fullRefresh: options.fullRefresh ?? false,
-      values,
-      compiledDir: path.join(ctx.targetDir, 'compiled'),
-      runId: randomBytes(3).toString('hex'),
-      log,
-      hooksFor: extra.hooksFor,
-      extraNodes: scheduled?.nodes,
+    const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
+    log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
+    const observation = await observeRun({
+      ctx, runtime, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
+      readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
     });
-    results = [...modelResults, ...(scheduled?.results() ?? [])];
-    const seconds = elapsedSince(started);
-    await writeRunResults(ctx.targetDir, {
-      command: options.command ?? 'run',
-      target: runtime.config.name,
-      started_at: startedAt.toISOString(),
-      elapsed_s: seconds,
-      results,
-      sources: [...sources.values()].map((s) => ({
-        name: s.name, files: s.files.length, unreadable_files: s.unreadableFiles, rows_read: s.rowsRead,
-        valid_rows: s.validRows, duplicates: s.duplicates, rows_excluded: s.excluded, clock: s.clock,
-        excluded_by_file: s.excludedByFile, quarantine: quarantined.get(s.name),
-      })),
-    });
-    log(summaryLine('models', modelResults, seconds));
-  } finally {
     try {
-      await extra.finish?.();
-    } finally {
-      if (!options.keep?.runtime) await runtime.close();
+      const plan = planRun({
+        manifest: ctx.manifest, models, now, startedAt, runId: randomBytes(4).toString('hex'), fullRefresh: options.fullRefresh ?? false,
+        state: observation.state, sources: observation.sources,
+      });
+      logClock(plan, log);
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started };
+    } catch (err) {
+      await observation.release();
+      throw err;
     }
+  } catch (err) {
+    if (!options.keep?.runtime) await runtime.close();
+    throw err;
   }
-  const failed = results.some((r) => r.status === 'error' || r.status === 'fail');
-  return { exitCode: failed ? EXIT_FAILED : EXIT_OK, results };
 }
 
-/** `temp` models live only for a run in DuckDB, so the ones a selected model reads always run with it. */
-function withTempAncestors(ctx: ProjectContext, selected: readonly string[]): string[] {
-  const chosen = new Set(selected);
-  const byName = ctx.manifest.models;
-  const visit = (names: readonly string[]) => {
-    for (const name of names) {
-      const m = byName.get(name);
-      if (m && m.config.materialized === 'temp' && !chosen.has(m.uniqueId)) {
-        chosen.add(m.uniqueId);
-        visit(m.refs);
-      }
+/** Quarantine, execute the plan (with `extraNodes` among the models), remember what was seen, write run_results.json. */
+export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly extraNodes?: readonly ExtraNode[]; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
+  const { ctx, runtime, observation, plan, log } = planned;
+  const sources = observation.prepared;
+  const quarantined = await quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log);
+  const modelResults = await executePlan({
+    plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
+    sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
+  });
+  for (const [i, step] of plan.steps.entries()) {
+    if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
+  }
+  const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
+  const seconds = elapsedSince(planned.started);
+  await writeRunResults(ctx.targetDir, {
+    command: extra.command,
+    target: runtime.config.name,
+    started_at: planned.startedAt.toISOString(),
+    elapsed_s: seconds,
+    results,
+    sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined.get(s.name) })),
+  });
+  log(summaryLine('models', modelResults, seconds));
+  return results;
+}
+
+export async function closePlannedRun(planned: PlannedRun): Promise<void> {
+  try {
+    await planned.observation.release();
+  } finally {
+    if (!planned.options.keep?.runtime) await planned.runtime.close();
+  }
+}
+
+/** The dry run's output: the plan, and with `--show-sql` each model's SQL as it would run. */
+export function printPlan(planned: PlannedRun): RunPlan {
+  const { plan, ctx, runtime, observation, options } = planned;
+  const sql = new Map<string, string>();
+  if (options.showSql) {
+    for (const step of plan.steps.filter((s) => s.action === 'build')) {
+      sql.set(step.model.name, renderModelSql(planned.templates, {
+        model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: step.isIncremental,
+        values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
+      }));
     }
-  };
-  for (const id of selected) visit((ctx.graph.nodes.get(id) as ModelNode).refs);
-  return topologicalOrder(ctx.graph, chosen);
+  }
+  for (const line of explainPlan(plan, { sql })) planned.log(line);
+  planned.log('Dry run: nothing was written to the target.');
+  return plan;
+}
+
+export function exitCodeOf(results: readonly NodeResult[]): number {
+  return results.some((r) => r.status === 'error' || r.status === 'fail') ? EXIT_FAILED : EXIT_OK;
+}
+
+/** The selected models, and the `temp` models they read (those live only for a run, so they run with their readers), in run order. */
+function selectedModels(ctx: ProjectContext, options: RunOptions): ModelNode[] {
+  const selected = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
+  const chosen = new Set(selected);
+  for (const id of selected) for (const t of tempAncestors(ctx.manifest, ctx.graph.nodes.get(id) as ModelNode)) chosen.add(t.uniqueId);
+  return topologicalOrder(ctx.graph, chosen).map((id) => ctx.graph.nodes.get(id) as ModelNode);
+}
+
+/** One line on the stream clock and how many incremental models move. */
+function logClock(plan: RunPlan, log: Log): void {
+  const incremental = plan.steps.filter((s) => incrementalConfigOf(s.model) !== undefined);
+  if (!incremental.length) return;
+  const moving = incremental.filter((s) => s.action === 'build').length;
+  if (plan.idle) log(`tm: stream clock ${plan.clock ?? '-'} unchanged, 0 of ${incremental.length} incremental models to update`);
+  else log(`tm: stream clock ${plan.clock ?? '-'}${plan.clock ? ` (snapshot ${snapshotOf(plan.clock)})` : ''}, ${moving} of ${incremental.length} incremental models to update`);
 }
 
 export function summaryLine(noun: string, results: readonly NodeResult[], seconds: number): string {

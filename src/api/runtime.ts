@@ -23,7 +23,8 @@ export async function openTarget(config: TargetConfig, threads: number): Promise
   return openPostgresTarget({ name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1) });
 }
 
-export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number): Promise<Runtime> {
+/** Opens the target and DuckDB; `createSchema: false` (a dry run) leaves a missing target schema missing. */
+export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number, options: { createSchema?: boolean } = {}): Promise<Runtime> {
   const config = await loadTargetConfig(projectDir, targetName);
   const threads = threadsOverride ?? config.threads;
   await mkdir(config.duckdb.tempDirectory, { recursive: true });
@@ -33,7 +34,8 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     // Fail fast, before any work, when the target cannot be reached.
     const session = await target.acquire();
     try {
-      await ensureTargetSchema(session, target.schema);
+      if (options.createSchema ?? true) await ensureTargetSchema(session, target.schema);
+      else await session.query('SELECT 1');
     } finally {
       await session.release();
     }
@@ -71,8 +73,4 @@ async function ensureTargetSchema(session: TargetSession, schema: string): Promi
   } catch (err) {
     if (!['23505', '42P06'].includes((err as { code?: string }).code ?? '')) throw err;
   }
-}
-
-export function stateDirOf(projectDir: string): string {
-  return path.join(projectDir, '.tm');
 }

@@ -1,12 +1,12 @@
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { selectNodes } from '../graph/select.js';
-import { isIncrementalModel } from '../incremental/settings.js';
 import type { ModelNode } from '../manifest/types.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { readAllProgress, stateExists } from '../state/store.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
-import { parseNow, parseSqlTimestamp } from './time.js';
+import { incrementalConfigOf } from '../plan/plan-run.js';
+import { parseNow, parseSqlTimestamp } from '../plan/time.js';
 
 export interface StatusOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -40,8 +40,8 @@ export async function status(options: StatusOptions): Promise<StatusOutcome> {
   const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
   const models = ids
     .map((id) => ctx.graph.nodes.get(id) as ModelNode)
-    .filter((m) => isIncrementalModel(m) || m.config.sla_minutes !== undefined)
-    .filter((m) => m.config.extra.reconciles === undefined);
+    .filter((m) => incrementalConfigOf(m) !== undefined || m.config.sla_minutes !== undefined)
+    .filter((m) => incrementalConfigOf(m)?.reconciles === undefined);
   const config = await loadTargetConfig(ctx.project.projectDir, options.target);
   const target = await openTarget(config, 1);
   let progress: Awaited<ReturnType<typeof readAllProgress>> = [];

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { writeRunResults, type NodeResult } from '../artifacts/run-results.js';
+import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { elapsedSince, type Log } from '../execute/progress.js';
-import { runModels } from '../execute/run-models.js';
+import { executePlan } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
+import { tempAncestors } from '../graph/temp-models.js';
 import type { ModelNode } from '../manifest/types.js';
 import { junitCaseOfTest, writeJunit } from '../quality/junit.js';
 import { placeTest } from '../quality/placement.js';
@@ -15,10 +16,12 @@ import { logFailureDetails, runTests } from '../quality/run-tests.js';
 import { selectTests } from '../quality/select-tests.js';
 import type { QualityTest, TestOutcome } from '../quality/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
-import { prepareSources, sourcesOf } from './prepare-sources.js';
+import { planRun } from '../plan/plan-run.js';
+import { parseNow, sqlTimestamp } from '../plan/time.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { prepareSources, sourcesOf } from '../sources/prepare-sources.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
-import { openRuntime, stateDirOf, type Runtime } from './runtime.js';
-import { parseNow, sqlTimestamp } from './time.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 export interface TestOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -60,7 +63,7 @@ export async function test(options: TestOptions): Promise<TestRunOutcome> {
   try {
     const values = { now: sqlTimestamp(now), run_started_at: sqlTimestamp(startedAt) };
     const templates = await createTemplateEnv(ctx.manifest);
-    const inDuck = await prepareDuckInputs(ctx, runtime, tests, values, templates, threads, log);
+    const inDuck = await prepareDuckInputs(ctx, runtime, tests, values, templates, threads, log, now);
     sources = inDuck.sources;
     modelResults = inDuck.modelResults;
     const failedTemp = new Set(modelResults.filter((r) => r.status !== 'success').map((r) => r.name));
@@ -90,14 +93,18 @@ export async function test(options: TestOptions): Promise<TestRunOutcome> {
 /** Prepares the sources and computes the temp models that the DuckDB-side tests read. */
 async function prepareDuckInputs(
   ctx: ProjectContext, runtime: Runtime, tests: readonly QualityTest[], values: Readonly<Record<string, string>>,
-  templates: TemplateEnv, threads: number, log: Log,
+  templates: TemplateEnv, threads: number, log: Log, now: Date,
 ): Promise<{ sources: Map<string, PreparedSource>; modelResults: NodeResult[] }> {
   const tempNames = new Set<string>();
   const sourceNames = new Set<string>();
   for (const t of tests) {
     const placement = placeTest(t, ctx.manifest);
     if (placement.engine !== 'duckdb') continue;
-    for (const m of placement.tempModels) addWithTempAncestors(ctx, m, tempNames);
+    for (const name of placement.tempModels) {
+      const model = ctx.manifest.models.get(name);
+      if (model?.config.materialized !== 'temp') continue;
+      for (const m of [model, ...tempAncestors(ctx.manifest, model)]) tempNames.add(m.name);
+    }
     for (const s of placement.sources) sourceNames.add(s);
   }
   if (tempNames.size === 0 && sourceNames.size === 0) return { sources: new Map(), modelResults: [] };
@@ -108,25 +115,16 @@ async function prepareDuckInputs(
   const sources = await prepareSources(runtime.duck, ctx.manifest, unique, { projectDir: ctx.project.projectDir, stateDir, values, log });
   for (const s of sources.values()) for (const line of excludedFileLines(s)) log(line);
   if (temps.length === 0) return { sources, modelResults: [] };
-  const modelResults = await runModels({
-    manifest: ctx.manifest, graph: ctx.graph, selected: topologicalOrder(ctx.graph, temps.map((m) => m.uniqueId)),
-    target: runtime.target, duck: runtime.duck, templates, sources, threads, fullRefresh: false, values,
-    compiledDir: path.join(ctx.targetDir, 'compiled'), runId: randomBytes(3).toString('hex'), log,
+  // Temp models read nothing incremental: the plan builds each of them.
+  const plan = planRun({
+    manifest: ctx.manifest, models: topologicalOrder(ctx.graph, temps.map((m) => m.uniqueId)).map((id) => ctx.graph.nodes.get(id) as ModelNode),
+    now, startedAt: now, runId: randomBytes(4).toString('hex'), fullRefresh: false,
+    state: { progress: new Map(), seen: new Map(), existing: new Set(), locked: new Set() },
+    sources: { idle: false, since: new Map(), listed: new Map(), validRows: new Map(), sources: [] },
+  });
+  const modelResults = await executePlan({
+    plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates, sources, threads,
+    compiledDir: path.join(ctx.targetDir, 'compiled'), log,
   });
   return { sources, modelResults };
-}
-
-function addWithTempAncestors(ctx: ProjectContext, name: string, into: Set<string>): void {
-  const model: ModelNode | undefined = ctx.manifest.models.get(name);
-  if (!model || model.config.materialized !== 'temp' || into.has(name)) return;
-  into.add(name);
-  for (const r of model.refs) addWithTempAncestors(ctx, r, into);
-}
-
-/** A prepared source in `run_results.json`: what was read and what its contract left out. */
-export function sourceSummary(s: PreparedSource): Record<string, unknown> {
-  return {
-    name: s.name, files: s.files.length, unreadable_files: s.unreadableFiles, rows_read: s.rowsRead,
-    valid_rows: s.validRows, duplicates: s.duplicates, rows_excluded: s.excluded, clock: s.clock, excluded_by_file: s.excludedByFile,
-  };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { PreparedSource } from '../sources/prepare-source.js';
 import { writeJsonAtomic } from './write-json.js';
 
 export const RUN_RESULTS_SCHEMA = 'tm/run-results/v1';
@@ -36,4 +37,12 @@ export async function writeRunResults(targetDir: string, run: RunResults): Promi
     metadata: { schema: RUN_RESULTS_SCHEMA, generated_at: new Date().toISOString() },
     ...run,
   });
+}
+
+/** A prepared source in `run_results.json`: what was read and what its contract left out. */
+export function sourceSummary(s: PreparedSource): Record<string, unknown> {
+  return {
+    name: s.name, files: s.files.length, unreadable_files: s.unreadableFiles, rows_read: s.rowsRead,
+    valid_rows: s.validRows, duplicates: s.duplicates, rows_excluded: s.excluded, clock: s.clock, excluded_by_file: s.excludedByFile,
+  };
 }

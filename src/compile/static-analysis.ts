@@ -7,6 +7,8 @@ export interface TemplateDeclarations {
   readonly sources: string[];
   /** `{{config key=value}}` hash arguments with literal values. */
   readonly config: Record<string, unknown>;
+  /** Plain names the template reads (`{{clock}}`, `{{this_rows}}`): the run values it needs. */
+  readonly values: string[];
 }
 
 type HbNode = { type: string; [key: string]: unknown };
@@ -25,10 +27,12 @@ export function analyzeTemplate(text: string, file: string, lineOffset = 0): Tem
   const refs = new Set<string>();
   const sources = new Set<string>();
   const config: Record<string, unknown> = {};
+  const values = new Set<string>();
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== 'object') return;
     const n = node as HbNode;
+    if (n.type === 'PathExpression' && !n.data && (n.parts as unknown[] | undefined)?.length === 1) values.add(String(n.original));
     if (n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') {
       const callee = (n.path as { original?: unknown } | undefined)?.original;
       const params = (n.params as HbNode[] | undefined) ?? [];
@@ -54,7 +58,7 @@ export function analyzeTemplate(text: string, file: string, lineOffset = 0): Tem
     }
   };
   visit(ast);
-  return { refs: [...refs], sources: [...sources], config };
+  return { refs: [...refs], sources: [...sources], config, values: [...values].sort() };
 }
 
 /** Handlebars says "Parse error on line N": keep the line, point at the file. */

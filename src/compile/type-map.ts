@@ -12,9 +12,3 @@ export function duckTypeFor(pgType: string): string {
   };
   return map[t] ?? t;
 }
-
-/** Length limit of VARCHAR(n)/CHAR(n), checked in DuckDB so a too-long value names the column. */
-export function varcharLimit(pgType: string): number | undefined {
-  const m = /^(VARCHAR|CHARACTER VARYING|CHAR|CHARACTER)\s*\(\s*(\d+)\s*\)$/i.exec(pgType.trim());
-  return m ? Number(m[2]) : undefined;
-}

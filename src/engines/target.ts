@@ -36,11 +36,11 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** Runs `work` in a transaction on its own session; rolls back on any error. */
-export async function inTransaction<T>(target: Target, work: (session: TargetSession) => Promise<T>): Promise<T> {
+/** Runs `work` on a session of its own, released afterwards. */
+export async function withSession<T>(target: Target, work: (session: TargetSession) => Promise<T>): Promise<T> {
   const session = await target.acquire();
   try {
-    return await transaction(session, work);
+    return await work(session);
   } finally {
     await session.release();
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ancestors, buildGraph, childrenOf, descendants, parentsOf, topologicalOrder, type ProjectGraph } from './build-graph.js';
 import { GraphError } from './errors.js';
-import { manifest, model, singularTest, source } from './test-support/manifest.js';
+import { manifest, model, singularTest, source } from '../../test-support/manifest.js';
 
 /*
  * events -> stg_events -> int_sessions -> mart_daily_traffic -> assert_traffic_positive

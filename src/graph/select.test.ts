@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph, type ProjectGraph } from './build-graph.js';
 import { SelectionError } from './errors.js';
 import { selectNodes, selectorMethodNames, type SelectOptions } from './select.js';
-import { manifest, model, singularTest, source } from './test-support/manifest.js';
+import { manifest, model, singularTest, source } from '../../test-support/manifest.js';
 
 /*
  * events -> stg_events -> int_sessions -> mart_daily_traffic -> assert_traffic_positive

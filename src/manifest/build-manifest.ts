@@ -1,21 +1,25 @@
 import { TmError } from '../errors.js';
 import { loadModels } from '../project/load-models.js';
+import { checkReconciles } from '../project/model-kinds.js';
 import type { ProjectConfig } from '../project/load-project.js';
 import { loadMacros, loadSingularTests } from '../project/load-tests-and-macros.js';
 import type { Manifest } from './types.js';
 
 /** Parse stage: project files -> manifest (names unique across models and sources). */
 export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Record<string, unknown>>): Promise<Manifest> {
-  const [models, tests, macros] = await Promise.all([loadModels(project), loadSingularTests(project), loadMacros(project)]);
+  const vars = { ...project.vars, ...cliVars };
+  const [models, tests, macros] = await Promise.all([loadModels(project, vars), loadSingularTests(project), loadMacros(project)]);
   const sourceNames = new Set(project.sources.map((s) => s.name));
   for (const m of models) {
     if (sourceNames.has(m.name)) throw new TmError(`${m.path}: model '${m.name}' has the name of a source`);
   }
+  const byName = new Map(models.map((m) => [m.name, m]));
+  checkReconciles(byName);
   return {
     projectName: project.name,
     projectDir: project.projectDir,
-    vars: { ...project.vars, ...cliVars },
-    models: new Map(models.map((m) => [m.name, m])),
+    vars,
+    models: byName,
     sources: new Map(project.sources.map((s) => [s.name, s])),
     tests: new Map(tests.map((t) => [t.name, t])),
     macros,

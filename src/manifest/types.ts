@@ -31,9 +31,38 @@ export interface RetentionSpec {
   readonly keep_after: string;
 }
 
+/**
+ * How an incremental model (upsert, snapshot, append) moves with the stream. Validated at load;
+ * templates in the YAML (`lookback_minutes: "{{var 'x'}}"`) are rendered with the project's vars then.
+ */
+export interface IncrementalConfig {
+  /** L: H = S - L. */
+  readonly lookbackMinutes: number;
+  /** H is never earlier than S minus this (Infinity: no bound). */
+  readonly maxCatchUpHours: number;
+  /** Earliest event time the model reads: a DuckDB expression over the run's values (default `{{hot_start}}`). */
+  readonly sourceSince: string;
+  /** Another incremental model whose table this one corrects (it writes there, under that model's lock). */
+  readonly reconciles?: string;
+}
+
+/** One typed config per materialization, discriminated by `materialized` (as SQLMesh's model kinds). */
+export type KindConfig =
+  | { readonly materialized: 'replace' }
+  /** `as_view`: a DuckDB view that readers' queries inline, instead of a table computed once. */
+  | { readonly materialized: 'temp'; readonly asView: boolean }
+  /** `delete_where`: stored rows (alias `existing`; the run's rows are `{{incoming}}`) deleted before the upsert. */
+  | { readonly materialized: 'upsert'; readonly incremental: IncrementalConfig; readonly deleteWhere?: string }
+  | { readonly materialized: 'snapshot'; readonly incremental: IncrementalConfig }
+  | { readonly materialized: 'append'; readonly incremental: IncrementalConfig };
+
+export type IncrementalKind = Extract<KindConfig, { readonly incremental: IncrementalConfig }>;
+
 /** Model config: from the model's YAML entry, front matter and `{{config}}` in the SQL (later wins). */
 export interface ModelConfig {
   readonly materialized: Materialization;
+  /** The materialization's own settings, typed. */
+  readonly kind: KindConfig;
   readonly engine: ComputeEngine;
   readonly tags: readonly string[];
   readonly unique_key?: readonly string[];
@@ -42,7 +71,7 @@ export interface ModelConfig {
   readonly retention?: RetentionSpec;
   /** Freshness SLA in minutes for `tm status`. */
   readonly sla_minutes?: number;
-  /** Everything else the user set, for templates (`{{config "x"}}`). */
+  /** Everything else the user set, for templates only (`{{config "x"}}`). */
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
@@ -69,6 +98,8 @@ export interface ModelNode {
   readonly refs: readonly string[];
   /** Names of sources referenced with `source`. */
   readonly sources: readonly string[];
+  /** Run values the template reads (`{{clock}}`, `{{this_rows}}`...), found in its syntax tree. */
+  readonly values: readonly string[];
   /** Project-relative path of the YAML file that declared the model, if any. */
   readonly yamlPath?: string;
 }

@@ -3,6 +3,7 @@ import { transaction, type TargetSession } from '../engines/target.js';
 import { TmError } from '../errors.js';
 import { pausePoint } from '../execute/pause-point.js';
 import type { ModelNode } from '../manifest/types.js';
+import { writeModelState } from '../state/store.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, tableExists } from './ddl.js';
 import type { MaterializeInput, MaterializeResult, Relation } from './types.js';
 
@@ -31,8 +32,8 @@ export function rowKey(model: ModelNode): readonly string[] {
 /**
  * The frame of every incremental materialization, in one transaction: create the table when
  * missing (truncate it on a full refresh), COPY the run's rows into a staging table, let the
- * strategy apply them, delete rows past the model's retention, write the caller's state
- * (`beforeCommit`), commit. A failure anywhere, or a killed process, leaves table and state as they were.
+ * strategy apply them, delete rows past the model's retention, write the model's state
+ * (`input.state`), commit. A failure anywhere, or a killed process, leaves table and state as they were.
  */
 export async function applyBatch(input: MaterializeInput, apply: (batch: Batch) => Promise<BatchOutcome>): Promise<MaterializeResult> {
   const { model, relation, target } = input;
@@ -47,10 +48,10 @@ export async function applyBatch(input: MaterializeInput, apply: (batch: Batch) 
       if (input.fullRefresh && !created && relation.name === model.name) await tx.exec(`TRUNCATE TABLE ${relation.qualified}`);
       const stage = quoteIdent(pgName(`tm_incoming_${model.name}_${input.runId}`));
       await tx.exec(`CREATE TEMP TABLE ${stage} (LIKE ${relation.qualified} INCLUDING DEFAULTS) ON COMMIT DROP`);
-      await input.loadInto(tx, stage);
+      await input.result.loadInto(tx, stage);
       const outcome = await apply({ tx, input, stage, columns, key });
       const deleted = (outcome.deleted ?? 0) + (await applyRetention(tx, input));
-      await input.beforeCommit?.(tx);
+      if (input.state) await writeModelState(tx, input.target.schema, input.state);
       await pausePoint('before-commit', model.name);
       return { rows: outcome.rows, deleted, summary: outcome.summary };
     });

@@ -52,15 +52,3 @@ export async function tableExists(session: TargetSession, schema: string, name: 
 export async function ensureSchema(session: TargetSession, schema: string): Promise<void> {
   await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 }
-
-/** Creates the model's table with its key and indexes when it does not exist yet (incremental materializations). */
-export async function ensureModelTable(session: TargetSession, schema: string, model: ModelNode): Promise<boolean> {
-  if (await tableExists(session, schema, model.name)) return false;
-  const table = qualified(schema, model.name);
-  await session.exec(createTableSql(table, model, { withKey: true, tableName: model.name }));
-  for (const ix of model.indexes) {
-    await session.exec(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(indexName(model.name, ix.columns, ix.unique))} ON ${table} (${ix.columns.map(quoteIdent).join(', ')})`);
-  }
-  for (const sql of commentSql(table, model)) await session.exec(sql);
-  return true;
-}

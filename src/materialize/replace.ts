@@ -24,7 +24,9 @@ interface DependentView {
  * PostgreSQL), then rename it into place in one short transaction. Readers see old rows or new rows,
  * never an empty table; a failure leaves the old table as it was and no staging table behind.
  */
-export const replace: MaterializationStrategy = async (input) => {
+export const replace: MaterializationStrategy = { lives: 'target', apply: (input) => replaceTable(input) };
+
+async function replaceTable(input: MaterializeInput) {
   const { target, relation, model } = input;
   const stageName = pgName(`${model.name}__tm_new_${input.runId}`);
   const stage = qualified(relation.schema, stageName);
@@ -34,7 +36,7 @@ export const replace: MaterializationStrategy = async (input) => {
     await session.exec(`DROP TABLE IF EXISTS ${stage}`);
     await session.exec(createTableSql(stage, model));
     for (const sql of commentSql(stage, model)) await session.exec(sql);
-    const rows = await input.loadInto(session, stage);
+    const rows = await input.result.loadInto(session, stage);
     const built = await buildIndexes(target, session, relation.schema, stageName, input);
     await swapIn(session, input, stageName, built);
     return { rows, summary: `CREATE ${rows}` };
@@ -44,7 +46,7 @@ export const replace: MaterializationStrategy = async (input) => {
   } finally {
     await session.release();
   }
-};
+}
 
 interface BuiltIndex {
   readonly stageIndex: string;

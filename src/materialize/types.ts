@@ -1,5 +1,6 @@
 import type { Target, TargetSession } from '../engines/target.js';
 import type { Materialization, ModelNode } from '../manifest/types.js';
+import type { ModelStateWrite } from '../state/store.js';
 
 export interface Relation {
   readonly schema: string;
@@ -13,18 +14,18 @@ export interface MaterializeInput {
   readonly model: ModelNode;
   readonly target: Target;
   readonly relation: Relation;
-  /** Streams the model's result rows into the table `qualifiedTable` with COPY; returns the rows copied. */
-  readonly loadInto: (session: TargetSession, qualifiedTable: string) => Promise<number>;
+  /** The model's result rows, computed by the executor. */
+  readonly result: ModelResult;
   /** Short unique suffix for this run's scratch objects. */
   readonly runId: string;
   readonly fullRefresh: boolean;
   /** The run's values as SQL literals (`now`, `snapshot_ts`...), for retention expressions. */
   readonly values: Readonly<Record<string, string>>;
   /**
-   * Called inside the transaction that makes the new rows visible, so that state written there
-   * (files seen, clock reached) commits or rolls back with the rows.
+   * tm's state for the model (files seen, clock reached), written in the transaction that makes the
+   * new rows visible, so that it commits or rolls back with them.
    */
-  readonly beforeCommit?: (session: TargetSession) => Promise<void>;
+  readonly state?: ModelStateWrite;
   /**
    * Renders a config template (a retention's `keep_after`, an upsert's `delete_where`) with the
    * model's template context: its values, vars and helpers, plus `extra` values.
@@ -41,7 +42,19 @@ export interface MaterializeResult {
   readonly summary: string;
 }
 
-/** One module per materialization, behind this one function type (as dbt's materialization macros). */
-export type MaterializationStrategy = (input: MaterializeInput) => Promise<MaterializeResult>;
+/** Where a model's result rows are, and the two ways a materialization can take them. */
+export interface ModelResult {
+  /** Streams the rows into the target table `qualifiedTable` with COPY; returns the rows copied. */
+  loadInto(session: TargetSession, qualifiedTable: string): Promise<number>;
+  /** Keeps the rows in DuckDB under the model's name for this run: a table (returns its rows) or a view readers inline. */
+  keepInDuckDb(as: 'table' | 'view'): Promise<number | undefined>;
+}
 
-export type StrategyTable = Partial<Record<Materialization, MaterializationStrategy>>;
+/** One module per materialization, behind this one small interface (as dbt's materialization macros). */
+export interface MaterializationStrategy {
+  /** `duckdb`: the rows stay in DuckDB for the run (temp); `target`: they are written to the target. */
+  readonly lives: 'duckdb' | 'target';
+  readonly apply: (input: MaterializeInput) => Promise<MaterializeResult>;
+}
+
+export type StrategyTable = Readonly<Record<Materialization, MaterializationStrategy>>;

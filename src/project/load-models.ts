@@ -4,9 +4,11 @@ import { analyzeTemplate } from '../compile/static-analysis.js';
 import { projectError } from '../errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
+import { KIND_KEYS, parseKindConfig, type ConfigOrigin } from './model-kinds.js';
+import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
-import { checkKeys, expectArray, expectObj, expectString, loadYaml, optionalNumber, optionalString, parseCacheDir, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
+import { checkKeys, expectArray, expectObj, expectString, loadYaml, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
 const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
 const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
@@ -24,14 +26,15 @@ interface ModelYaml {
   readonly tests: TestSpec[];
 }
 
-export async function loadModels(project: ProjectConfig): Promise<ModelNode[]> {
+/** Models of the project; `vars` (project vars with --vars applied) render templated kind settings. */
+export async function loadModels(project: ProjectConfig, vars: Readonly<Record<string, unknown>>): Promise<ModelNode[]> {
   const yamlByName = new Map<string, ModelYaml>();
   const sqlFiles: { file: string; root: string }[] = [];
   for (const modelPath of project.modelPaths) {
     const root = path.join(project.projectDir, modelPath);
     for (const file of await listFiles(root, ['.yml', '.yaml'])) {
       const display = projectRelative(project.projectDir, file);
-      const doc = expectObj(await readYamlFile(file, display, parseCacheDir(project.projectDir)), display, 'the file');
+      const doc = expectObj(await readYamlFile(file, display, stateDirOf(project.projectDir)), display, 'the file');
       checkKeys(doc, ['version', 'models'], display, 'the file');
       for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
         const parsed = parseModelYaml(entry, display, `models[${i}]`);
@@ -53,7 +56,7 @@ export async function loadModels(project: ProjectConfig): Promise<ModelNode[]> {
     const text = await readFile(file, 'utf8');
     const front = FRONT_MATTER.exec(text);
     const parsedFront = front ? expectObj(parseYamlText(front[1], display, 1, await loadYaml()), display, 'front matter') : {};
-    models.push(buildModel(project, name, display, path.relative(root, path.dirname(file)), text, parsedFront, yamlByName.get(name)));
+    models.push(buildModel(project, vars, name, display, path.relative(root, path.dirname(file)), text, parsedFront, yamlByName.get(name)));
     yamlByName.delete(name);
   }
   for (const [name, yaml] of yamlByName) {
@@ -109,11 +112,11 @@ function splitFrontMatter(text: string): { body: string; bodyLine: number } {
   return { body: text.slice(m[0].length), bodyLine };
 }
 
-function buildModel(project: ProjectConfig, name: string, file: string, folder: string, text: string, front: Obj, yaml: ModelYaml | undefined): ModelNode {
+function buildModel(project: ProjectConfig, vars: Readonly<Record<string, unknown>>, name: string, file: string, folder: string, text: string, front: Obj, yaml: ModelYaml | undefined): ModelNode {
   const { body, bodyLine } = splitFrontMatter(text);
   const declared = analyzeTemplate(body, file, bodyLine - 1);
   const merged: Obj = { ...(yaml?.config ?? {}), ...front, ...declared.config };
-  const config = parseConfig(merged, yaml?.file ?? file, name);
+  const config = parseConfig(merged, { projectDir: project.projectDir, file: yaml?.file ?? file, model: name }, vars);
   const columns = yaml?.columns ?? [];
   const columnNames = new Set(columns.map((c) => c.name));
   const primaryKey = yaml?.primaryKey ?? [];
@@ -147,11 +150,13 @@ function buildModel(project: ProjectConfig, name: string, file: string, folder: 
     tests: yaml?.tests ?? [],
     refs: declared.refs,
     sources: declared.sources,
+    values: declared.values,
     yamlPath: yaml?.file,
   };
 }
 
-function parseConfig(o: Obj, file: string, model: string): ModelConfig {
+function parseConfig(o: Obj, origin: ConfigOrigin, vars: Readonly<Record<string, unknown>>): ModelConfig {
+  const { file, model } = origin;
   const w = `model '${model}': config`;
   const materialized = (optionalString(o.materialized, file, `${w}.materialized`) ?? 'replace') as Materialization;
   if (!MATERIALIZATIONS.includes(materialized)) {
@@ -167,9 +172,11 @@ function parseConfig(o: Obj, file: string, model: string): ModelConfig {
   }
   const uniqueKey = stringList(o.unique_key, file, `${w}.unique_key`);
   const extra: Obj = {};
-  for (const [k, v] of Object.entries(o)) if (!KNOWN_CONFIG.includes(k)) extra[k] = v;
+  const kindKeys = Object.values(KIND_KEYS).flat();
+  for (const [k, v] of Object.entries(o)) if (!KNOWN_CONFIG.includes(k) && !kindKeys.includes(k)) extra[k] = v;
   return {
     materialized,
+    kind: parseKindConfig(materialized, o, vars, origin),
     engine,
     tags: stringList(o.tags, file, `${w}.tags`),
     unique_key: uniqueKey.length ? uniqueKey : undefined,

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectError, TmError } from '../errors.js';
 import { renderEnvTemplate } from './env-template.js';
-import { checkKeys, expectObj, optionalNumber, optionalString, parseCacheDir, readYamlFile, type Obj } from './yaml-file.js';
+import { stateDirOf } from './state-dir.js';
+import { checkKeys, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';
 
 export type TargetConfig =
   | { readonly type: 'pglite'; readonly name: string; readonly path: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string }
@@ -22,7 +23,7 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
   const file = path.join(projectDir, 'profiles.yml');
   const display = 'profiles.yml';
   if (!existsSync(file)) throw new TmError(`no profiles.yml in ${projectDir}`);
-  const raw = expectObj(await readYamlFile(file, display, parseCacheDir(projectDir)), display, 'the file');
+  const raw = expectObj(await readYamlFile(file, display, stateDirOf(projectDir)), display, 'the file');
   checkKeys(raw, ['default_target', 'targets', 'duckdb'], display, 'profiles');
   const targets = expectObj(raw.targets, display, 'targets');
   const name = requested ?? optionalString(raw.default_target, display, 'default_target') ?? Object.keys(targets)[0];
@@ -43,7 +44,7 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
   };
   const duckdb = duckDbConfig({ ...expectObj(raw.duckdb, display, 'duckdb'), ...expectObj(t.duckdb, display, `${where}.duckdb`) }, projectDir, display);
   const schema = value('schema') || 'public';
-  const stateDir = path.join(projectDir, '.tm');
+  const stateDir = stateDirOf(projectDir);
   const type = optionalString(t.type, display, `${where}.type`);
   if (type === 'pglite') {
     const dataPath = path.resolve(projectDir, value('path') ?? '.tm/pglite');

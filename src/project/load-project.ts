@@ -3,8 +3,9 @@ import path from 'node:path';
 import { projectError, TmError } from '../errors.js';
 import type { SourceColumn, SourceNode, SourceRule, TestSpec } from '../manifest/types.js';
 import { renderEnvTemplate } from './env-template.js';
+import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
-import { checkKeys, expectArray, expectObj, expectString, isObj, optionalString, parseCacheDir, readYamlFile, stringList } from './yaml-file.js';
+import { checkKeys, expectArray, expectObj, expectString, isObj, optionalString, readYamlFile, stringList } from './yaml-file.js';
 
 export interface ProjectConfig {
   readonly name: string;
@@ -26,7 +27,7 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
   const file = path.join(projectDir, 'project.yml');
   if (!existsSync(file)) throw new TmError(`no project.yml in ${projectDir} (use --project-dir to point at a tm project)`);
   const display = 'project.yml';
-  const raw = expectObj(await readYamlFile(file, display, parseCacheDir(projectDir)), display, 'the file');
+  const raw = expectObj(await readYamlFile(file, display, stateDirOf(projectDir)), display, 'the file');
   checkKeys(raw, PROJECT_KEYS, display, 'project');
   const name = expectString(raw.name, display, 'name');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw projectError(display, `name '${name}' must be a plain identifier (letters, digits, _)`);

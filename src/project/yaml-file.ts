@@ -23,11 +23,6 @@ export async function readYamlFile(file: string, displayPath: string, cacheDir?:
   return value;
 }
 
-/** Where a project keeps its parsed YAML (beside its other local state). */
-export function parseCacheDir(projectDir: string): string {
-  return path.join(projectDir, '.tm');
-}
-
 let yamlModule: Promise<typeof YAML> | undefined;
 /** The YAML library, loaded on the first parse only (every file may come from the cache). */
 export function loadYaml(): Promise<typeof YAML> {

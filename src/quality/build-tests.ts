@@ -3,7 +3,7 @@
  * built, and the models that read those models wait for it, so a failing error-severity test stops
  * its models' descendants from being built on bad data (as `dbt build` does).
  */
-import type { ExtraNode } from '../execute/run-models.js';
+import type { ExtraNode } from '../execute/run-plan.js';
 import type { Log } from '../execute/progress.js';
 import { ancestors, type ProjectGraph } from '../graph/build-graph.js';
 import { buildTestLine } from './report.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manifest, model, singularTest, source } from '../graph/test-support/manifest.js';
+import { manifest, model, singularTest, source } from '../../test-support/manifest.js';
 import type { ModelNode, TestSpec } from '../manifest/types.js';
 import { collectTests } from './collect-tests.js';
 import { placeTest } from './placement.js';

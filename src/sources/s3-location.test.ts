@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Location } from './s3-location.js';
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './test-support/fault-proxy.js';
-import { createBucket, putObject, s3rverEnv, startS3rver, uploadDir, type S3rverHandle } from './test-support/s3rver.js';
+import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../../test-support/fault-proxy.js';
+import { createBucket, putObject, s3rverEnv, startS3rver, uploadDir, type S3rverHandle } from '../../test-support/s3rver.js';
 import { SourceAccessError, type S3Options, type SourceLocation } from './types.js';
 
 const BUCKET = 'lake';

@@ -75,6 +75,18 @@ export async function stateExists(session: TargetSession, targetSchema: string):
   return rows[0]?.ok === true;
 }
 
+/** The state id of the target, without creating anything: undefined when it has no state yet. */
+export async function readStateId(target: Target): Promise<string | undefined> {
+  const session = await target.acquire();
+  try {
+    if (!(await stateExists(session, target.schema))) return undefined;
+    const rows = await session.query<{ value: string }>(`SELECT value FROM ${tables(stateSchemaOf(target.schema)).meta} WHERE key = 'state_id'`);
+    return rows[0]?.value;
+  } finally {
+    await session.release();
+  }
+}
+
 /**
  * Creates the state tables when missing (under a transaction-level advisory lock so that two first
  * runs do not race) and returns the state id: a random id made once, that tells this state apart

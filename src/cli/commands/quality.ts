@@ -1,23 +1,15 @@
 import type { Command } from 'commander';
-import { build } from '../api/build.js';
-import { test } from '../api/test.js';
-import { TmError } from '../errors.js';
-import { action, commonOptions, withCommon, withSelection } from './main.js';
+import { build } from '../../api/build.js';
+import { test } from '../../api/test.js';
+import { action } from '../action.js';
+import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
-type Flags = Parameters<typeof commonOptions>[0] & {
-  select?: string[];
-  exclude?: string[];
+type Flags = GlobalFlags & SelectionFlags & {
   threads?: number;
   now?: string;
   storeFailures?: boolean;
   junit?: string;
 };
-
-function parseThreads(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new TmError(`--threads must be a whole number >= 1, got '${value}'`);
-  return n;
-}
 
 function withTestOptions(cmd: Command): Command {
   return withSelection(withCommon(cmd))
@@ -42,11 +34,13 @@ export function registerQualityCommands(program: Command): void {
 
   withTestOptions(program.command('build').description('run the selected models and their tests in DAG order; a failed test skips what is built on its models'))
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
+    .option('--dry-run', 'print the plan of the models and write nothing to the target')
+    .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
     .action(
-      action(async (flags: Flags & { fullRefresh?: boolean }) => {
+      action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean }) => {
         const outcome = await build({
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
-          fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit,
+          fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
         });
         return outcome.exitCode;
       }),

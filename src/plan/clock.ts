@@ -23,10 +23,6 @@ export function snapshotOf(clock: string): string {
   return formatUtc(new Date(Math.floor(parseUtc(clock).getTime() / MINUTE_MS) * MINUTE_MS));
 }
 
-export function minusMinutes(ts: string, minutes: number): string {
-  return formatUtc(new Date(parseUtc(ts).getTime() - minutes * MINUTE_MS));
-}
-
 export interface HotStartInput {
   /** S of this run. */
   readonly snapshot: string;

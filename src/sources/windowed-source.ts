@@ -3,7 +3,7 @@ import type { SourceNode } from '../manifest/types.js';
 import { prepareSource, type PreparedSource } from '../sources/prepare-source.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from '../sources/types.js';
 import type { SourceCache } from '../sources/window-cache.js';
-import { dateOf, endOfDay, isIsoDate } from './clock.js';
+import { dateOf, endOfDay, isIsoDate } from '../plan/clock.js';
 
 export interface WindowedSourceInput {
   readonly duck: DuckSession;

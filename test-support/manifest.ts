@@ -1,5 +1,5 @@
 /** In-memory manifests for graph and selection tests: only the fields the graph reads are meaningful. */
-import type { Manifest, ModelNode, SingularTestNode, SourceNode } from '../../manifest/types.js';
+import type { Manifest, ModelNode, SingularTestNode, SourceNode } from '../src/manifest/types.js';
 
 export const PROJECT = 'proj';
 
@@ -23,13 +23,14 @@ export function model(name: string, spec: ModelSpec = {}): ModelNode {
     description: '',
     rawSql: 'select 1',
     bodyLine: 1,
-    config: { materialized: 'replace', engine: 'duckdb', tags: spec.tags ?? [], extra: {} },
+    config: { materialized: 'replace', kind: { materialized: 'replace' }, engine: 'duckdb', tags: spec.tags ?? [], extra: {} },
     columns: [],
     primaryKey: [],
     indexes: [],
     tests: [],
     refs: spec.refs ?? [],
     sources: spec.sources ?? [],
+    values: [],
   };
 }
 

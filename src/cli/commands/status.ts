@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { formatAge, status, type ModelFreshness } from '../api/status.js';
-import { action, commonOptions, withCommon, withSelection } from './main.js';
+import { formatAge, status, type ModelFreshness } from '../../api/status.js';
+import { action } from '../action.js';
+import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
 /** `tm status` (freshness of incremental models): exit 0 fresh, 1 an SLA breached, 2 connection or project error. */
 export function registerStatusCommand(program: Command): void {
@@ -8,7 +9,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--now <timestamp>', 'wall-clock time to measure ages against (UTC)')
     .option('--json', 'print JSON')
     .action(
-      action(async (flags: Parameters<typeof commonOptions>[0] & { select?: string[]; exclude?: string[]; now?: string; json?: boolean }) => {
+      action(async (flags: GlobalFlags & SelectionFlags & { now?: string; json?: boolean }) => {
         const outcome = await status({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, now: flags.now });
         if (flags.json) process.stdout.write(JSON.stringify(outcome.models, null, 2) + '\n');
         else process.stdout.write(formatTable(outcome.models));

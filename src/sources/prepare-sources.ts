@@ -3,9 +3,9 @@ import type { DuckDb } from '../engines/duckdb.js';
 import { errorMessage, TmError } from '../errors.js';
 import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
-import { prepareSource, type PreparedSource } from '../sources/prepare-source.js';
-import { openSourceLocation } from '../sources/location.js';
-import type { ListedFile, PartitionFilter, SourceLocation } from '../sources/types.js';
+import { prepareSource, type PreparedSource } from './prepare-source.js';
+import { openSourceLocation } from './location.js';
+import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
 import path from 'node:path';
 
 export interface SourceSetup {

@@ -1,0 +1,302 @@
+import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
+import { renderConfigTemplate } from '../compile/render-model.js';
+import type { DuckSession } from '../engines/duckdb.js';
+import { errorMessage, TmError } from '../errors.js';
+import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
+import { inputsOf } from '../graph/temp-models.js';
+import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
+import { dateOf, dayBefore, earliest, isIsoDate, latest } from '../plan/clock.js';
+import { diffFiles, isEmptyDiff } from '../plan/file-diff.js';
+import {
+  filesOf, incrementalConfigOf, previousProgress, relationOf, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState,
+} from '../plan/plan-run.js';
+import { sqlTimestamp } from '../plan/time.js';
+import type { SourceStep } from '../plan/types.js';
+import { incrementalValues, modelFingerprint } from '../plan/values.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { prepareSource, readParquetRows, type PreparedSource } from '../sources/prepare-source.js';
+import { describePreparedSource, openLocationFor, prepareSources, ruleRenderer } from '../sources/prepare-sources.js';
+import type { ListedFile, SourceLocation } from '../sources/types.js';
+import { openSourceCache, sourceCacheFile, type SourceCache } from '../sources/window-cache.js';
+import { prepareWindowedSource } from '../sources/windowed-source.js';
+import { lockModels } from '../state/locks.js';
+import { ensureState, readStateId, stateSchemaOf } from '../state/store.js';
+import { readStoredState } from '../state/target-state.js';
+import type { ProjectContext } from './project-context.js';
+import type { Runtime } from './runtime.js';
+
+export interface ObserveInput {
+  readonly ctx: ProjectContext;
+  readonly runtime: Runtime;
+  /** The selected models and the temp models they read, in run order. */
+  readonly models: readonly ModelNode[];
+  readonly now: Date;
+  readonly log: Log;
+  readonly fullRefresh: boolean;
+  /** Wait for models another process holds instead of skipping them. */
+  readonly wait: boolean;
+  /** Read, never write: no state tables are created (a dry run). */
+  readonly readOnly: boolean;
+  /** The runtime outlives this run (`--every`): window caches stay attached to its DuckDB. */
+  readonly keptRuntime: boolean;
+}
+
+/** What the planner needs, read from the target and the sources, and the sources prepared in DuckDB. */
+export interface RunObservation {
+  readonly state: ObservedState;
+  readonly sources: ObservedSources;
+  readonly prepared: ReadonlyMap<string, PreparedSource>;
+  /** Lets go of the locks and of what the observation opened; call once the models ran. */
+  release(): Promise<void>;
+}
+
+/**
+ * Everything a run reads before it plans: the locks of its incremental models (skipped when another
+ * process holds one), their state, the files of their sources, the stream clock and each model's
+ * `source_since`. When no file changed since the models' last runs, no row is read at all.
+ */
+export async function observeRun(input: ObserveInput): Promise<RunObservation> {
+  const { ctx, runtime, models } = input;
+  const manifest = ctx.manifest;
+  const incremental = models.filter((m) => incrementalConfigOf(m) !== undefined);
+  const cleanups: (() => Promise<void>)[] = [];
+  const release = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const stateId = incremental.length ? (input.readOnly ? await readStateId(runtime.target) : await ensureState(runtime.target)) : undefined;
+    const locks = await lockModels(runtime.target, incremental.map(relationOf), { wait: input.wait });
+    cleanups.push(() => locks.release());
+    const active = incremental.filter((m) => locks.held.has(relationOf(m)));
+    const locked = new Set(incremental.filter((m) => !locks.held.has(relationOf(m))).map((m) => m.name));
+    for (const m of incremental.filter((x) => locked.has(x.name))) {
+      input.log(`tm: ${m.name} is being run by another tm process (lock on ${relationOf(m)} held): skipped; --wait waits for it`);
+    }
+    const stored = await readStoredState(runtime.target, active.map((m) => m.name), active.map(relationOf));
+    const state: ObservedState = { ...stored, locked };
+    const duck = await runtime.duck.connect();
+    cleanups.push(async () => duck.close());
+    const hb = await templatesFor(manifest);
+    const run: RunContext = { input, state, active, duck, hb, stateId, cleanups };
+    const sources = sourcesToRead(manifest, models, locked);
+    const idle = active.length && !input.fullRefresh ? await nothingNew(run, sources) : undefined;
+    const observed = idle ? await idleSources(run, sources, idle) : await readSources(run, sources);
+    return { state, ...observed, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+interface RunContext {
+  readonly input: ObserveInput;
+  readonly state: ObservedState;
+  /** Incremental models whose lock this run holds. */
+  readonly active: readonly ModelNode[];
+  readonly duck: DuckSession;
+  readonly hb: TemplateEnv;
+  readonly stateId?: string;
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+interface SourceToRead {
+  readonly source: SourceNode;
+  /** Read through the window cache, only the partitions the incremental models need. */
+  readonly windowed: boolean;
+}
+
+/**
+ * Sources the run's models read. A source only incremental models read is windowed (when it has a
+ * date partition and a clock); one a full-recompute model also reads is read in full.
+ */
+function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], locked: ReadonlySet<string>): SourceToRead[] {
+  const readers = models.filter((m) => m.config.materialized !== 'temp' && !locked.has(m.name));
+  const full = new Set(readers.filter((m) => !incrementalConfigOf(m)).flatMap((m) => [...inputsOf(manifest, m).sources]));
+  const names = [...new Set(readers.flatMap((m) => [...inputsOf(manifest, m).sources]))];
+  return names.flatMap((n) => {
+    const source = manifest.sources.get(n);
+    if (!source) return [];
+    return [{ source, windowed: !full.has(n) && source.datePartition !== undefined && source.clockColumn !== undefined }];
+  });
+}
+
+/**
+ * The fast path of a timer loop: when every active model read only source files at its last run,
+ * and no file of the partitions it reads is new, changed or gone, nothing needs to be read.
+ */
+async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Promise<Map<string, readonly ListedFile[]> | undefined> {
+  const { input, state, active } = run;
+  const manifest = input.ctx.manifest;
+  if (sources.some((s) => !s.windowed)) return undefined;
+  for (const m of active) {
+    const prev = previousProgress(m, state, false);
+    if (!prev?.clockReached || prev.modelHash !== modelFingerprint(m, manifest) || !tracksFiles(inputsOf(manifest, m), incrementalConfigOf(m)!)) return undefined;
+  }
+  const since = await sinceOf(run, (m) => previousProgress(m, state, false)!.clockReached ?? undefined);
+  const listed = new Map<string, readonly ListedFile[]>();
+  for (const { source } of sources) {
+    const from = earliest(active.map((m) => (inputsOf(manifest, m).sources.has(source.name) ? since.get(m.name) : undefined)));
+    listed.set(source.name, await listFrom(await locationOf(run, source), source, from ? dateOf(from) : undefined));
+  }
+  for (const m of active) {
+    const sinceText = since.get(m.name);
+    const sinceDate = sinceText ? dateOf(sinceText) : undefined;
+    const diff = diffFiles(filesOf(inputsOf(manifest, m), manifest, listed, sinceDate), seenSince(state.seen.get(m.name) ?? [], sinceDate));
+    if (!isEmptyDiff(diff)) return undefined;
+  }
+  return listed;
+}
+
+/** Nothing new anywhere: an empty relation stands for each source, and the clock stays where it was. */
+async function idleSources(run: RunContext, sources: readonly SourceToRead[], listed: ReadonlyMap<string, readonly ListedFile[]>): Promise<Omit<RunObservation, 'state' | 'release'>> {
+  const { input } = run;
+  const prepared = new Map<string, PreparedSource>();
+  const steps: SourceStep[] = [];
+  for (const { source } of sources) {
+    const location = await locationOf(run, source);
+    prepared.set(source.name, await prepareSource(run.duck, source, location, {
+      files: [], renderRule: ruleRenderer(input.ctx.manifest, source, { now: sqlTimestamp(input.now) }), reader: (d, src) => readParquetRows(d, src, [], []),
+    }));
+    const files = listed.get(source.name) ?? [];
+    input.log(`source ${source.name}: nothing new in ${formatCount(files.length)} files of the window; no data read`);
+    steps.push({ name: source.name, windowed: true, files: summarize(files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: false });
+  }
+  const clock = latest(run.active.map((m) => run.state.progress.get(m.name)?.clockReached));
+  return { sources: { idle: true, clock, since: new Map(), listed, validRows: new Map(), sources: steps }, prepared };
+}
+
+/** Prepares the sources (windowed ones through the cache), then takes one stream clock and each model's `source_since`. */
+async function readSources(run: RunContext, sources: readonly SourceToRead[]): Promise<Omit<RunObservation, 'state' | 'release'>> {
+  const { input, state } = run;
+  const { ctx, log } = input;
+  const manifest = ctx.manifest;
+  const projectDir = ctx.project.projectDir;
+  const prepared = new Map<string, PreparedSource>();
+  const steps: SourceStep[] = [];
+  const guessClock = latest([...state.progress.values()].map((p) => p.clockReached));
+  for (const { source, windowed } of sources) {
+    if (!windowed) {
+      const one = await prepareSources(input.runtime.duck, manifest, [source], { projectDir, stateDir: stateDirOf(projectDir), values: { now: sqlTimestamp(input.now) }, log });
+      const p = one.get(source.name)!;
+      prepared.set(source.name, p);
+      steps.push({ name: source.name, windowed: false, files: summarize(p.files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: true });
+      continue;
+    }
+    const readers = run.active.filter((m) => inputsOf(manifest, m).sources.has(source.name));
+    const started = performance.now();
+    const location = await locationOf(run, source);
+    const cache = await openCache(run, source, location);
+    const readBefore = cache.stats.filesRead;
+    let result;
+    try {
+      result = await prepareWindowedSource({
+        duck: run.duck, source: source as SourceNode & { datePartition: string }, location, cache,
+        renderRule: ruleRenderer(manifest, source, { now: sqlTimestamp(input.now) }),
+        earliestNeeded: async (clock) => earliest([...(await sinceOf(run, () => clock, readers)).values()]) ?? clock,
+        guessClock,
+      });
+    } catch (err) {
+      if (err instanceof TmError) throw err;
+      throw new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+    }
+    prepared.set(source.name, result.prepared);
+    if (result.fromPart) await cache.evictBefore(run.duck, dayBefore(result.fromPart, 2));
+    const window = result.fromPart ? `partitions from ${result.fromPart} (of ${formatCount(result.partitions)})` : 'all files';
+    const where = cache.persistent ? 'the cache' : 'an in-memory cache (the cache file is in use by another process)';
+    log(`${describePreparedSource(result.prepared, elapsedSince(started))}; ${window}, ${formatCount(cache.stats.filesRead - readBefore)} files read, the rest from ${where}`);
+    for (const bad of result.prepared.unreadableFiles) log(`    skipped file ${bad.uri}: ${bad.reason}`);
+    steps.push({
+      name: source.name, windowed: true, fromPart: result.fromPart, partitions: result.partitions, read: true,
+      files: summarize(result.prepared.files.map((f) => ({ size: f.size, part: partOf(source, f) }))),
+    });
+  }
+  const clock = latest(sources.map((s) => prepared.get(s.source.name)?.clock));
+  const since = await sinceOf(run, () => clock);
+  return {
+    sources: {
+      idle: false, clock, since,
+      listed: new Map([...prepared].map(([name, p]) => [name, p.files])),
+      validRows: new Map([...prepared].map(([name, p]) => [name, p.validRows])),
+      sources: steps,
+    },
+    prepared,
+  };
+}
+
+function partOf(source: SourceNode, file: ListedFile): string | undefined {
+  return source.datePartition ? file.partitions[source.datePartition] : undefined;
+}
+
+/** Each model's `source_since` at the clock `clockOf` gives it, evaluated in one DuckDB query. */
+async function sinceOf(run: RunContext, clockOf: (m: ModelNode) => string | undefined, models: readonly ModelNode[] = run.active): Promise<Map<string, string | undefined>> {
+  const manifest = run.input.ctx.manifest;
+  const known = models.flatMap((model) => {
+    const clock = clockOf(model);
+    if (!clock) return [];
+    const config = incrementalConfigOf(model)!;
+    const values = incrementalValues(model, config, clock, previousProgress(model, run.state, run.input.fullRefresh));
+    return [{ model, expr: renderConfigTemplate(run.hb, manifest, model, config.sourceSince, values) }];
+  });
+  const out = new Map<string, string | undefined>(models.map((m) => [m.name, undefined]));
+  if (!known.length) return out;
+  let row: Record<string, string | null> | undefined;
+  try {
+    [row] = await run.duck.all<Record<string, string | null>>(`SELECT ${known.map((k, i) => `CAST((${k.expr}) AS VARCHAR) AS c${i}`).join(', ')}`);
+  } catch (err) {
+    throw new TmError(`config source_since of ${known.map((k) => k.model.name).join(', ')} is not a valid timestamp expression: ${errorMessage(err).split('\n')[0]}`);
+  }
+  known.forEach((k, i) => out.set(k.model.name, row?.[`c${i}`] ?? undefined));
+  return out;
+}
+
+function listFrom(location: SourceLocation, source: SourceNode, from: string | undefined): Promise<ListedFile[]> {
+  const column = source.datePartition;
+  if (!from || !column) return location.list();
+  return location.list((p) => !(column in p) || !isIsoDate(p[column]) || p[column] >= from);
+}
+
+function locationOf(run: RunContext, source: SourceNode): Promise<SourceLocation> {
+  const projectDir = run.input.ctx.project.projectDir;
+  return openLocationFor(source, projectDir, stateDirOf(projectDir));
+}
+
+/** One template environment per parsed project (a `--every` loop keeps the project between cycles). */
+const environments = new WeakMap<Manifest, Promise<TemplateEnv>>();
+
+export function templatesFor(manifest: Manifest): Promise<TemplateEnv> {
+  let env = environments.get(manifest);
+  if (!env) environments.set(manifest, (env = createTemplateEnv(manifest)));
+  return env;
+}
+
+/** Caches attached to a DuckDB that outlives one run (`--every` keeps it): they stay attached between cycles. */
+const attached = new WeakMap<object, Map<string, SourceCache>>();
+
+/**
+ * The source's cache file belongs to this target (kind, address, database, schema) and its state id;
+ * TM_SOURCE_CACHE=off, or a target without state yet (a dry run), keeps it in memory. A run that owns
+ * its DuckDB detaches the cache at the end; a kept DuckDB keeps it.
+ */
+async function openCache(run: RunContext, source: SourceNode, location: SourceLocation): Promise<SourceCache> {
+  const { runtime, ctx } = run.input;
+  const t = runtime.target;
+  const identity = `${t.kind}\n${t.label}\n${t.database}\n${t.schema}\n${stateSchemaOf(t.schema)}`;
+  const stamp = run.stateId ?? 'no-state';
+  const file = process.env.TM_SOURCE_CACHE === 'off' || !run.stateId ? undefined : sourceCacheFile(stateDirOf(ctx.project.projectDir), source, identity);
+  const key = `${file ?? 'memory'}\n${source.location}`;
+  const byDuck = attached.get(runtime.duck) ?? new Map<string, SourceCache>();
+  const reuse = run.input.keptRuntime ? byDuck.get(key) : undefined;
+  if (reuse && reuse.stamp === stamp && reuse.persistent === (file !== undefined)) return reuse;
+  if (reuse) {
+    await reuse.close(run.duck);
+    byDuck.delete(key);
+  }
+  const cache = await openSourceCache(run.duck, source, location, { file, stamp });
+  if (run.input.keptRuntime && cache.persistent) {
+    byDuck.set(key, cache);
+    attached.set(runtime.duck, byDuck);
+  } else run.cleanups.push(() => cache.close(run.duck));
+  return cache;
+}
+

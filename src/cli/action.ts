@@ -1,0 +1,32 @@
+import { EXIT_FAILED, EXIT_OK, TmError } from '../errors.js';
+
+let exitCode = EXIT_OK;
+
+/** The exit code of the command that ran (set by `action`). */
+export function commandExitCode(): number {
+  return exitCode;
+}
+
+/** Runs a command and turns its outcome into the exit code; user errors print one line, no stack. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
+  return async (...args: A) => {
+    try {
+      exitCode = await fn(...args);
+    } catch (err) {
+      exitCode = reportError(err);
+    }
+  };
+}
+
+export function reportError(err: unknown): number {
+  const debug = process.argv.includes('--debug');
+  if (err instanceof TmError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    if (debug && err.cause instanceof Error) process.stderr.write(`${err.cause.stack}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write('(run with --debug for the stack trace)\n');
+  return EXIT_FAILED;
+}

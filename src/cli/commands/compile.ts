@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { compile } from '../../api/compile.js';
+import { EXIT_OK } from '../../errors.js';
+import { action } from '../action.js';
+import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
+
+export function registerCompileCommand(program: Command): void {
+  withSelection(withCommon(program.command('compile').description('render the selected models to target/compiled/ (no database needed; run-time values are marked stand-ins)')))
+    .option('--now <timestamp>', 'wall-clock time to render with (UTC)')
+    .action(
+      action(async (flags: GlobalFlags & SelectionFlags & { now?: string }) => {
+        await compile({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, now: flags.now });
+        return EXIT_OK;
+      }),
+    );
+}

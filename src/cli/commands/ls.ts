@@ -1,0 +1,20 @@
+import { Option, type Command } from 'commander';
+import { ls } from '../../api/ls.js';
+import { EXIT_OK } from '../../errors.js';
+import { action } from '../action.js';
+import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
+
+type NodeKind = 'model' | 'test' | 'source';
+
+export function registerLsCommand(program: Command): void {
+  withSelection(withCommon(program.command('ls').description('list the selected nodes, one per line, in run order')))
+    .addOption(new Option('--output <format>', 'output format').choices(['name', 'json', 'path']).default('name'))
+    .addOption(new Option('--resource-type <kinds...>', 'kinds of node to list').choices(['model', 'test', 'source']))
+    .action(
+      action(async (flags: GlobalFlags & SelectionFlags & { output: string; resourceType?: NodeKind[] }) => {
+        const nodes = await ls({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, kinds: flags.resourceType });
+        for (const n of nodes) process.stdout.write((flags.output === 'json' ? JSON.stringify(n) : flags.output === 'path' ? n.path : n.name) + '\n');
+        return EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { run } from '../../api/run.js';
+import { action } from '../action.js';
+import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
+import { runEveryFromCli } from '../run-every.js';
+
+interface RunFlags extends GlobalFlags, SelectionFlags {
+  readonly threads?: number;
+  readonly fullRefresh?: boolean;
+  readonly now?: string;
+  readonly every?: string;
+  readonly wait?: boolean;
+  readonly dryRun?: boolean;
+  readonly showSql?: boolean;
+}
+
+export function registerRunCommand(program: Command): void {
+  withSelection(withCommon(program.command('run').description('build the selected models into the target')))
+    .option('--threads <n>', "models to run at once (default: the target's threads)", parseThreads)
+    .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
+    .option('--now <timestamp>', 'wall-clock time to use (UTC), for tests and backfills')
+    .option('--every <duration>', 'run again and again, e.g. 5s, 500ms, 2m (until SIGINT/SIGTERM; failed cycles are retried with backoff)')
+    .option('--wait', 'wait for models another tm process is running, instead of skipping them')
+    .option('--dry-run', 'print the plan (each model, its action and why, windows, files) and write nothing to the target')
+    .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
+    .action(
+      action(async (flags: RunFlags) => {
+        const options = {
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh,
+          now: flags.now, wait: flags.wait, dryRun: flags.dryRun, showSql: flags.showSql,
+        };
+        if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli(options, flags.every);
+        return (await run(options)).exitCode;
+      }),
+    );
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { parseVarsOption, type CommonOptions } from '../api/project-context.js';
+import { TmError } from '../errors.js';
+
+/** Flags every command takes. */
+export interface GlobalFlags {
+  readonly projectDir?: string;
+  readonly target?: string;
+  readonly vars?: string;
+  readonly debug?: boolean;
+}
+
+export interface SelectionFlags {
+  readonly select?: string[];
+  readonly exclude?: string[];
+}
+
+export function commonOptions(flags: GlobalFlags): CommonOptions {
+  return { projectDir: flags.projectDir, target: flags.target, vars: parseVarsOption(flags.vars) };
+}
+
+export function withCommon(cmd: Command): Command {
+  return cmd
+    .option('--project-dir <dir>', 'tm project folder (default: current folder)')
+    .option('-t, --target <name>', 'target from profiles.yml (default: its default_target)')
+    .option('--vars <json>', `project variables as JSON, e.g. '{"hot_lookback_minutes": 30}'`)
+    .option('--debug', 'print stack traces of errors');
+}
+
+export function withSelection(cmd: Command): Command {
+  return cmd
+    .option('-s, --select <criteria...>', 'nodes to include: names, tag:x, path:dir, +ancestors, descendants+ (space = union, comma = intersection)')
+    .option('--exclude <criteria...>', 'nodes to leave out (same grammar)');
+}
+
+export function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new TmError(`--threads must be a whole number >= 1, got '${value}'`);
+  return n;
+}

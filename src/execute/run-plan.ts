@@ -1,0 +1,196 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { NodeResult } from '../artifacts/run-results.js';
+import type { TemplateEnv } from '../compile/template-env.js';
+import type { DuckDb, DuckSession } from '../engines/duckdb.js';
+import { withSession, type Target } from '../engines/target.js';
+import { TmError, errorMessage } from '../errors.js';
+import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
+import type { Manifest, ModelNode } from '../manifest/types.js';
+import type { ModelStep, RunPlan } from '../plan/types.js';
+import type { PreparedSource } from '../sources/prepare-source.js';
+import { recordCheck } from '../state/store.js';
+import { buildModel, importModel, type StepEnv } from './model-step.js';
+import { elapsedSince, formatCount, modelLine, type Log } from './progress.js';
+import { runInOrder } from './scheduler.js';
+import { createSemaphore } from './semaphore.js';
+
+export interface ExecuteInput {
+  readonly plan: RunPlan;
+  readonly manifest: Manifest;
+  readonly graph: ProjectGraph;
+  readonly target: Target;
+  readonly duck: DuckDb;
+  readonly templates: TemplateEnv;
+  readonly sources: ReadonlyMap<string, PreparedSource>;
+  readonly threads: number;
+  readonly compiledDir: string;
+  readonly log: Log;
+  /** Heavy DuckDB statements (model results) allowed at once; default 1. */
+  readonly duckConcurrency?: number;
+  /** Nodes scheduled with the models (`tm build`: the tests). */
+  readonly extraNodes?: readonly ExtraNode[];
+}
+
+/** A node run among the models, e.g. a test: after the models it reads, before the models it blocks. */
+export interface ExtraNode {
+  readonly id: string;
+  readonly name: string;
+  /** Selected models it runs after. */
+  readonly dependsOn: readonly string[];
+  /** Selected models that wait for it, and are skipped (with their descendants) when it fails. */
+  readonly blocks: readonly string[];
+  readonly run: () => Promise<'success' | 'error'>;
+  /** Called instead of `run` when something upstream failed; `cause` is that node's name. */
+  readonly skip: (cause: string) => void;
+}
+
+/**
+ * Carries out a plan: records the checks, then runs the `build` steps in DAG order, `threads` at a
+ * time, skipping the descendants of a failed model. Returns one result per step, in plan order.
+ */
+export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
+  const { plan, manifest, graph, log } = input;
+  const steps = new Map(plan.steps.map((s) => [s.model.uniqueId, s]));
+  const checked = plan.steps.filter((s) => s.action === 'check' && s.recordsCheck).map((s) => s.model.name);
+  if (checked.length) await withSession(input.target, (session) => recordCheck(session, input.target.schema, checked, plan.now));
+
+  const results = new Map<string, NodeResult>();
+  const total = plan.steps.length;
+  const indexOf = new Map(plan.steps.map((s, i) => [s.model.uniqueId, i + 1]));
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'tm-run-'));
+  const env = stepEnv(input, scratch);
+
+  const runStep = async (step: ModelStep): Promise<'success' | 'error'> => {
+    const { model } = step;
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    const finish = (status: 'success' | 'error' | 'skipped', detail: string, extra: Partial<NodeResult> = {}) => {
+      const seconds = elapsedSince(started);
+      const waited = Math.round((env.queued.get(model.uniqueId) ?? 0) * 100) / 100;
+      const excluded = excludedFor(graph, model, input.sources);
+      results.set(model.uniqueId, {
+        unique_id: model.uniqueId, name: model.name, kind: 'model', status, execution_time_s: seconds, queued_s: waited || undefined, started_at: startedAt,
+        completed_at: new Date().toISOString(), compiled_path: path.relative(manifest.projectDir, path.join(input.compiledDir, model.path)),
+        rows_excluded: Object.keys(excluded).length ? excluded : undefined, ...extra,
+      } as NodeResult);
+      log(modelLine(indexOf.get(model.uniqueId)!, total, status === 'success' ? 'OK' : status === 'skipped' ? 'SKIP' : 'ERROR', model.name, detail, seconds, waited));
+    };
+    if (step.action === 'skip') {
+      finish('skipped', step.reason, { rows: 0, message: step.reason });
+      return 'success';
+    }
+    if (step.action === 'check') {
+      const message = step.recordsCheck ? `${step.reason} (checked)` : step.reason;
+      finish('success', message, { rows: 0, message });
+      return 'success';
+    }
+    const session = await input.duck.connect();
+    try {
+      const result = await buildModel(step, env, session);
+      finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`), { rows: result.rows, deleted: result.deleted });
+      return 'success';
+    } catch (err) {
+      const message = describeModelError(err, model);
+      finish('error', 'ERROR', { message });
+      log(`      ${message}`);
+      return 'error';
+    } finally {
+      session.close();
+    }
+  };
+
+  try {
+    const extras = new Map((input.extraNodes ?? []).map((e) => [e.id, e]));
+    const blockedBy = (id: string) => [...extras.values()].filter((e) => e.blocks.includes(id)).map((e) => e.id);
+    await runInOrder(
+      [
+        ...plan.steps.map((s) => ({ id: s.model.uniqueId, dependsOn: [...parentsOf(graph, s.model.uniqueId), ...blockedBy(s.model.uniqueId)] })),
+        ...[...extras.values()].map((e) => ({ id: e.id, dependsOn: e.dependsOn })),
+      ],
+      input.threads,
+      (id) => extras.get(id)?.run() ?? runStep(steps.get(id)!),
+      (id, cause) => {
+        const causeName = steps.get(cause)?.model.name ?? extras.get(cause)?.name ?? cause;
+        const extra = extras.get(id);
+        if (extra) return extra.skip(causeName);
+        const model = steps.get(id)!.model;
+        results.set(id, { unique_id: id, name: model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `skipped: upstream '${causeName}' failed` });
+        log(modelLine(indexOf.get(id)!, total, 'SKIP', model.name, `upstream ${causeName} failed`, 0));
+      },
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return plan.steps.map((s) => results.get(s.model.uniqueId)!);
+}
+
+/** DuckDB bookkeeping of one run: which models' rows are in DuckDB, the heavy-query slot and its queue times. */
+function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly queued: Map<string, number> } {
+  const { plan, manifest } = input;
+  const building = new Set(plan.steps.filter((s) => s.action === 'build').map((s) => s.model.name));
+  // Results a later DuckDB model of this run reads stay in DuckDB rather than being read back from the target.
+  // An incremental model's result is only this run's batch, not its table: readers import the table after it is written.
+  const kept = new Set<string>();
+  for (const s of plan.steps) {
+    if (s.model.config.engine !== 'duckdb') continue;
+    for (const r of s.model.refs) if (building.has(r) && !isIncremental(manifest.models.get(r))) kept.add(r);
+  }
+  const inDuck = new Set<string>();
+  const importing = new Map<string, Promise<void>>();
+  // DuckDB already uses every core for one query; several heavy ones at once only split the memory
+  // cap between them. One at a time, while earlier models' loads and index builds go on in PostgreSQL.
+  const slot = createSemaphore(input.duckConcurrency ?? 1);
+  // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
+  const queued = new Map<string, number>();
+  return {
+    manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
+    compiledDir: input.compiledDir, scratch, queued,
+    heavy: (session: DuckSession, sql: string, model: ModelNode) => {
+      const waitStart = performance.now();
+      return slot(() => {
+        queued.set(model.uniqueId, (queued.get(model.uniqueId) ?? 0) + (performance.now() - waitStart) / 1000);
+        return session.run(sql);
+      });
+    },
+    ensureInDuck: async (session, name) => {
+      if (inDuck.has(name)) return;
+      let pending = importing.get(name);
+      if (!pending) {
+        const model = manifest.models.get(name)!;
+        pending = importModel(session, input.target, model, scratch, isIncremental(model)).then(() => {
+          inDuck.add(name);
+        });
+        importing.set(name, pending);
+      }
+      await pending;
+    },
+    markInDuck: (name) => inDuck.add(name),
+    keptInDuck: (name) => kept.has(name),
+  };
+}
+
+function isIncremental(model: ModelNode | undefined): boolean {
+  return model !== undefined && 'incremental' in model.config.kind;
+}
+
+/** Rows left out of a model's inputs: the contract exclusions of every source upstream of it. */
+function excludedFor(graph: ProjectGraph, model: ModelNode, sources: ReadonlyMap<string, PreparedSource>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const upstream = [...ancestors(graph, model.uniqueId)].map((id) => graph.nodes.get(id)).filter((n) => n?.kind === 'source');
+  for (const s of upstream) {
+    const prepared = sources.get(s!.name);
+    if (!prepared) continue;
+    for (const [rule, n] of Object.entries(prepared.excluded)) out[`${s!.name}.${rule}`] = n;
+  }
+  return out;
+}
+
+function describeModelError(err: unknown, model: ModelNode): string {
+  if (err instanceof TmError) return err.message;
+  const e = err as { message?: string; where?: string; detail?: string };
+  const where = e.where ? ` (${e.where.split('\n')[0]})` : '';
+  return `model '${model.name}' (${model.path}): ${errorMessage(err).split('\n')[0]}${where}`;
+}
+

@@ -1,0 +1,50 @@
+import { formatCount } from '../execute/progress.js';
+import { snapshotOf } from './clock.js';
+import type { FileSummary, RunPlan, SourceStep } from './types.js';
+
+/** The plan as text: what `tm run --dry-run` prints, one line per source and per model. */
+export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap<string, string> } = {}): string[] {
+  const lines: string[] = [];
+  const windows = plan.clock
+    ? `stream clock C ${plan.clock}, snapshot S ${snapshotOf(plan.clock)}${plan.idle ? ' (unchanged: nothing new)' : ''}`
+    : 'no stream clock (no incremental model, or no valid event)';
+  lines.push(`Plan (run ${plan.runId}, now ${plan.now}${plan.fullRefresh ? ', full refresh' : ''}): ${windows}`);
+  for (const s of plan.sources) lines.push(`  source ${s.name}: ${describeSource(s)}`);
+  const width = Math.max(...plan.steps.map((s) => s.model.name.length), 10);
+  for (const [i, step] of plan.steps.entries()) {
+    const extras: string[] = [];
+    if (step.hotStart) extras.push(`H ${step.hotStart}`);
+    if (step.files) extras.push(`reads ${describeFiles(step.files)}`);
+    if (step.relationName !== step.model.name) extras.push(`writes ${step.relationName}`);
+    if (step.isIncremental) extras.push('incremental');
+    const head = `${String(i + 1).padStart(String(plan.steps.length).length)} ${step.model.name.padEnd(width)} ${step.action.padEnd(5)} ${step.model.config.materialized.padEnd(8)}`;
+    lines.push(`  ${head} ${step.reason}${extras.length ? ` (${extras.join('; ')})` : ''}`);
+    const sql = options.sql?.get(step.model.name);
+    if (sql !== undefined) lines.push(...sql.trimEnd().split('\n').map((l) => `      | ${l}`));
+  }
+  const count = (a: string) => plan.steps.filter((s) => s.action === a).length;
+  lines.push(`${count('build')} to build, ${count('check')} to check, ${count('skip')} to skip`);
+  return lines;
+}
+
+function describeSource(s: SourceStep): string {
+  const window = s.windowed ? `window from ${s.fromPart ?? 'the first partition'}${s.partitions !== undefined ? ` (of ${formatCount(s.partitions)} partitions)` : ''}` : 'every file';
+  return `${window}, ${describeFiles(s.files)}${s.read ? '' : ', nothing new: no row read'}`;
+}
+
+function describeFiles(f: FileSummary): string {
+  const range = f.firstPart ? (f.firstPart === f.lastPart ? ` of ${f.firstPart}` : ` from ${f.firstPart} to ${f.lastPart}`) : '';
+  return `${formatCount(f.count)} file${f.count === 1 ? '' : 's'}${range} (${formatBytes(f.bytes)})`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}

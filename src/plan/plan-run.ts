@@ -1,0 +1,185 @@
+import { inputsOf, tempAncestors, type ModelInputs } from '../graph/temp-models.js';
+import type { IncrementalConfig, Manifest, ModelNode } from '../manifest/types.js';
+import type { ListedFile } from '../sources/types.js';
+import type { ModelProgress, SeenFile } from '../state/store.js';
+import { dateOf, earliest, sameInstant, snapshotOf } from './clock.js';
+import { describeDiff, diffFiles, isEmptyDiff } from './file-diff.js';
+import { sqlTimestampText } from './time.js';
+import type { FileSummary, ModelStep, RunPlan, SourceStep } from './types.js';
+import { baseValues, clockValues, hotStartFor, incrementalValues, modelFingerprint, thisRowsTable } from './values.js';
+
+/** tm's state in the target, as read before planning. */
+export interface ObservedState {
+  /** Last committed progress per incremental model. */
+  readonly progress: ReadonlyMap<string, ModelProgress>;
+  /** Files each incremental model has seen. */
+  readonly seen: ReadonlyMap<string, readonly SeenFile[]>;
+  /** Tables of incremental models (or of the ones they reconcile) that exist. */
+  readonly existing: ReadonlySet<string>;
+  /** Incremental models whose lock another process holds. */
+  readonly locked: ReadonlySet<string>;
+}
+
+/** What the run found in its sources before planning. */
+export interface ObservedSources {
+  /** Nothing new anywhere the incremental models read: no row was read. */
+  readonly idle: boolean;
+  /** The stream clock (when idle: the newest clock the models reached, unchanged). */
+  readonly clock?: string;
+  /** Each active incremental model's earliest event time: its `source_since` evaluated at the clock. */
+  readonly since: ReadonlyMap<string, string | undefined>;
+  /** Files of each source in the partitions the run read. */
+  readonly listed: ReadonlyMap<string, readonly ListedFile[]>;
+  /** Valid events of each source read. */
+  readonly validRows: ReadonlyMap<string, number>;
+  readonly sources: readonly SourceStep[];
+}
+
+export interface PlanInput {
+  readonly manifest: Manifest;
+  /** The selected models and the temp models they read, in run order. */
+  readonly models: readonly ModelNode[];
+  readonly now: Date;
+  readonly startedAt: Date;
+  readonly runId: string;
+  readonly fullRefresh: boolean;
+  readonly state: ObservedState;
+  readonly sources: ObservedSources;
+}
+
+export function incrementalConfigOf(model: ModelNode): IncrementalConfig | undefined {
+  return 'incremental' in model.config.kind ? model.config.kind.incremental : undefined;
+}
+
+/** The table an incremental model writes, and whose lock it takes: its own, or the one it reconciles. */
+export function relationOf(model: ModelNode): string {
+  return incrementalConfigOf(model)?.reconciles ?? model.name;
+}
+
+/** The model's last progress, unless it starts over (full refresh, or its table is gone). */
+export function previousProgress(model: ModelNode, state: Omit<ObservedState, 'locked'>, fullRefresh: boolean): ModelProgress | undefined {
+  return fullRefresh || !state.existing.has(relationOf(model)) ? undefined : state.progress.get(model.name);
+}
+
+/** A model whose only inputs are source files can tell from them alone whether it has something new. */
+export function tracksFiles(inputs: ModelInputs, config: IncrementalConfig): boolean {
+  return inputs.tables.size === 0 && inputs.sources.size > 0 && !config.reconciles;
+}
+
+/**
+ * Decides, for each model, whether it builds, only records a check, or is skipped, and with which
+ * values and state write. Pure: the state, the listings, the clock and the evaluated `source_since`
+ * values come in; nothing is read or written here.
+ */
+export function planRun(input: PlanInput): RunPlan {
+  const { manifest, models, state, sources } = input;
+  const now = sqlTimestampText(input.now);
+  const hasIncremental = models.some((m) => incrementalConfigOf(m) !== undefined);
+  const runValues = {
+    ...baseValues(input.now, input.startedAt),
+    ...(hasIncremental ? clockValues(sources.clock, sources.idle ? sources.clock : earliest([...sources.since.values()])) : {}),
+  };
+  const decided = new Map<string, ModelStep>();
+  for (const model of models) {
+    const config = incrementalConfigOf(model);
+    if (config) decided.set(model.name, planIncremental(input, model, config, runValues, now));
+  }
+  const idleReader = (name: string) => decided.get(name) !== undefined && decided.get(name)!.action !== 'build';
+  const steps = models.map((model): ModelStep => {
+    const step = decided.get(model.name);
+    if (step) return step;
+    const base = { model, values: runValues, isIncremental: false, relationName: model.name, recordsCheck: false };
+    if (model.config.materialized === 'temp' && onlyFeeds(manifest, model, models, idleReader)) {
+      return { ...base, action: 'check', reason: 'not needed: its readers have nothing new' };
+    }
+    return { ...base, action: 'build', reason: model.config.materialized === 'temp' ? 'computed for this run' : 'full recompute' };
+  });
+  return { now, runId: input.runId, fullRefresh: input.fullRefresh, clock: sources.clock, idle: sources.idle, values: runValues, sources: sources.sources, steps };
+}
+
+function planIncremental(input: PlanInput, model: ModelNode, config: IncrementalConfig, runValues: Readonly<Record<string, string>>, now: string): ModelStep {
+  const { manifest, state, sources, fullRefresh } = input;
+  const relationName = relationOf(model);
+  const tableExists = state.existing.has(relationName);
+  const previous = previousProgress(model, state, fullRefresh);
+  const clock = sources.clock;
+  const values = { ...runValues, ...incrementalValues(model, config, clock, previous) };
+  const base = { model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
+  if (state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
+  if (sources.idle) return { ...base, action: 'check', reason: 'no new files', recordsCheck: true };
+  const check = (reason: string): ModelStep => ({ ...base, action: 'check', reason, recordsCheck: true });
+  if (config.reconciles && !tableExists) return { ...base, action: 'check', reason: `nothing to reconcile: ${relationName} does not exist` };
+
+  const inputs = inputsOf(manifest, model);
+  const since = sources.since.get(model.name);
+  const sinceDate = since ? dateOf(since) : undefined;
+  const files = filesOf(inputs, manifest, sources.listed, sinceDate);
+  const diff = diffFiles(files, previous ? seenSince(state.seen.get(model.name) ?? [], sinceDate) : []);
+  const fingerprint = modelFingerprint(model, manifest);
+  const noEvents = [...inputs.sources].every((name) => (sources.validRows.get(name) ?? 0) === 0);
+
+  let reason: string;
+  if (!tracksFiles(inputs, config)) reason = 'reads other tables';
+  else if (noEvents) return check('no valid events in the source window');
+  else if (!previous || fullRefresh) reason = fullRefresh ? 'full refresh' : 'first run';
+  else if (!isEmptyDiff(diff)) reason = describeDiff(diff);
+  else if (!sameInstant(previous.clockReached, clock)) reason = 'clock moved';
+  else if (previous.modelHash !== fingerprint) reason = 'model changed';
+  else return check('no new files');
+
+  const isIncremental = tableExists && !fullRefresh;
+  return {
+    ...base,
+    action: 'build',
+    reason,
+    isIncremental,
+    files: summarize(files),
+    thisRows: model.config.engine === 'duckdb' && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental } : undefined,
+    stateWrite: {
+      model: model.name,
+      clockReached: clock ?? null,
+      snapshotReached: clock ? snapshotOf(clock) : null,
+      hotStart: base.hotStart ?? null,
+      at: now,
+      modelHash: fingerprint,
+      runId: input.runId,
+      resetFiles: !previous,
+      forget: diff.removed.map((f) => f.uri),
+      keepPartsFrom: sinceDate,
+      add: previous ? diff.added : files,
+    },
+  };
+}
+
+/** True when every selected model that reads this temp model (directly or through temp models) has nothing to do. */
+function onlyFeeds(manifest: Manifest, temp: ModelNode, models: readonly ModelNode[], idle: (name: string) => boolean): boolean {
+  const readers = models.filter((m) => m.config.materialized !== 'temp' && tempAncestors(manifest, m).some((t) => t.name === temp.name));
+  return readers.length > 0 && readers.every((m) => idle(m.name));
+}
+
+/** The model's files: those of its sources in the partitions it reads. */
+export function filesOf(inputs: ModelInputs, manifest: Manifest, listed: ReadonlyMap<string, readonly ListedFile[]>, sinceDate: string | undefined): SeenFile[] {
+  const out: SeenFile[] = [];
+  for (const name of inputs.sources) {
+    const source = manifest.sources.get(name);
+    const files = listed.get(name);
+    if (!source || !files) continue;
+    for (const f of files) {
+      const part = source.datePartition ? (f.partitions[source.datePartition] ?? '') : '';
+      if (sinceDate && part && part < sinceDate) continue;
+      out.push({ source: name, uri: f.uri, size: f.size, version: f.version, part });
+    }
+  }
+  return out;
+}
+
+/** Seen files of a model restricted to the partitions it reads now. */
+export function seenSince(seen: readonly SeenFile[], sinceDate: string | undefined): SeenFile[] {
+  return sinceDate ? seen.filter((f) => !f.part || f.part >= sinceDate) : [...seen];
+}
+
+/** Counts, bytes and the date range of a set of files: what a plan prints instead of thousands of paths. */
+export function summarize(files: readonly { readonly size: number; readonly part?: string }[]): FileSummary {
+  const parts = files.map((f) => f.part ?? '').filter(Boolean).sort();
+  return { count: files.length, bytes: files.reduce((n, f) => n + f.size, 0), firstPart: parts[0], lastPart: parts[parts.length - 1] };
+}

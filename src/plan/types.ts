@@ -1,0 +1,73 @@
+import type { ModelNode } from '../manifest/types.js';
+import type { ModelStateWrite } from '../state/store.js';
+
+/**
+ * What a run will do, decided before it does anything: plain data that `tm run --dry-run` prints
+ * and the executor carries out (as Dataform's ExecutionGraph or SQLMesh's plan).
+ */
+export interface RunPlan {
+  /** Wall clock of the run (`--now`), `YYYY-MM-DD HH:MM:SS.ffffff` UTC. */
+  readonly now: string;
+  readonly runId: string;
+  readonly fullRefresh: boolean;
+  /** Stream clock C (the newest valid event), when the run has incremental models. */
+  readonly clock?: string;
+  /** Nothing new in any file the incremental models read: no data is read, each records its check. */
+  readonly idle: boolean;
+  /** Values every model's templates see (SQL literals): now, run_started_at, and clock, snapshot_ts, window_start. */
+  readonly values: Readonly<Record<string, string>>;
+  readonly sources: readonly SourceStep[];
+  /** One step per selected model, in run order. */
+  readonly steps: readonly ModelStep[];
+}
+
+/** A source as the run reads it: which files, and for the hot tier which window of partitions. */
+export interface SourceStep {
+  readonly name: string;
+  /** Read through the local window cache, from `fromPart` on (else every file). */
+  readonly windowed: boolean;
+  readonly fromPart?: string;
+  /** Date partitions that exist (windowed sources). */
+  readonly partitions?: number;
+  readonly files: FileSummary;
+  /** False when the run reads none of its rows (nothing new). */
+  readonly read: boolean;
+}
+
+export interface FileSummary {
+  readonly count: number;
+  readonly bytes: number;
+  /** First and last date partition among the files. */
+  readonly firstPart?: string;
+  readonly lastPart?: string;
+}
+
+/**
+ * - `build`: compute the model and write its rows (and its state, in the same transaction);
+ * - `check`: no new input: nothing is computed, the state records the check (`recordsCheck`);
+ * - `skip`: another process holds its lock (an upstream failure is found while running).
+ */
+export type StepAction = 'build' | 'check' | 'skip';
+
+export interface ModelStep {
+  readonly model: ModelNode;
+  readonly action: StepAction;
+  /** Why, in a few words: `3 new files`, `first run`, `no new files`, `full recompute`... */
+  readonly reason: string;
+  /** Values the model's templates see (SQL literals), the run's values included. */
+  readonly values: Readonly<Record<string, string>>;
+  /** `{{#if (is_incremental)}}`: the model adds to rows already stored. */
+  readonly isIncremental: boolean;
+  /** Table written: the model's own, or the one it reconciles. */
+  readonly relationName: string;
+  /** The model's stored rows, copied into DuckDB under `table` before it runs (`{{this_rows}}`). */
+  readonly thisRows?: { readonly table: string; readonly exists: boolean };
+  /** What the state records with the rows (incremental models). */
+  readonly stateWrite?: ModelStateWrite;
+  /** A `check` step that writes its check time into the state. */
+  readonly recordsCheck: boolean;
+  /** The hot range start H, for incremental models. */
+  readonly hotStart?: string;
+  /** Source files the model reads (incremental models). */
+  readonly files?: FileSummary;
+}

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { errorMessage, projectError } from '../errors.js';
+import type { IncrementalConfig, KindConfig, Materialization, ModelNode } from '../manifest/types.js';
+import type { Obj } from './yaml-file.js';
+
+/** Config keys each materialization owns; a key on another kind is an error, not silently ignored. */
+const INCREMENTAL_KEYS = ['lookback_minutes', 'max_catch_up_hours', 'source_since', 'reconciles'];
+export const KIND_KEYS: Readonly<Record<Materialization, readonly string[]>> = {
+  replace: [],
+  temp: ['as_view'],
+  upsert: [...INCREMENTAL_KEYS, 'delete_where'],
+  snapshot: INCREMENTAL_KEYS,
+  append: INCREMENTAL_KEYS,
+};
+const ALL_KIND_KEYS = new Set(Object.values(KIND_KEYS).flat());
+
+/** Where a model's config was declared, for `file:line` errors. */
+export interface ConfigOrigin {
+  readonly projectDir: string;
+  /** Project-relative file (the model's YAML, else its SQL). */
+  readonly file: string;
+  readonly model: string;
+}
+
+/**
+ * The typed config of the model's materialization, from its merged config. Templated numbers
+ * (`"{{var 'hot_lookback_minutes'}}"`) are rendered here with the project's vars, so a bad value
+ * fails the load, not a run.
+ */
+export function parseKindConfig(materialized: Materialization, o: Obj, vars: Readonly<Record<string, unknown>>, origin: ConfigOrigin): KindConfig {
+  const fail = (key: string, message: string) => projectError(origin.file, `model '${origin.model}': config ${key} ${message}`, configLine(origin, key));
+  for (const key of Object.keys(o)) {
+    if (ALL_KIND_KEYS.has(key) && !KIND_KEYS[materialized].includes(key)) {
+      const owners = (Object.keys(KIND_KEYS) as Materialization[]).filter((k) => KIND_KEYS[k].includes(key));
+      throw fail(key, `applies to ${owners.join(', ')} models, not ${materialized}`);
+    }
+  }
+  const text = (key: string): string | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw fail(key, `must be a string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const number = (key: string, fallback: number): number => {
+    const raw = o[key];
+    if (raw === undefined) return fallback;
+    const rendered = typeof raw === 'string' ? renderWithVars(raw, vars, (m) => fail(key, m)) : String(raw);
+    const n = Number(rendered);
+    if (rendered.trim() === '' || !Number.isFinite(n) || n < 0) throw fail(key, `must be a number >= 0, got '${rendered}'`);
+    return n;
+  };
+  switch (materialized) {
+    case 'replace':
+      return { materialized };
+    case 'temp': {
+      const asView = o.as_view ?? false;
+      if (typeof asView !== 'boolean') throw fail('as_view', `must be true or false, got ${JSON.stringify(asView)}`);
+      return { materialized, asView };
+    }
+    case 'upsert':
+    case 'snapshot':
+    case 'append': {
+      const incremental: IncrementalConfig = {
+        lookbackMinutes: number('lookback_minutes', 0),
+        maxCatchUpHours: number('max_catch_up_hours', Number.POSITIVE_INFINITY),
+        sourceSince: text('source_since') ?? '{{hot_start}}',
+        reconciles: text('reconciles'),
+      };
+      return materialized === 'upsert' ? { materialized, incremental, deleteWhere: text('delete_where') } : { materialized, incremental };
+    }
+  }
+}
+
+/** A model that reconciles another must name an incremental model with the same columns. */
+export function checkReconciles(models: ReadonlyMap<string, ModelNode>): void {
+  for (const model of models.values()) {
+    const kind = model.config.kind;
+    const name = 'incremental' in kind ? kind.incremental.reconciles : undefined;
+    if (name === undefined) continue;
+    const origin = { projectDir: '', file: model.yamlPath ?? model.path, model: model.name };
+    const other = models.get(name);
+    if (!other || !('incremental' in other.config.kind)) {
+      throw projectError(origin.file, `model '${model.name}': config reconciles must name an incremental model, got '${name}'`);
+    }
+    const mine = model.columns.map((c) => `${c.name} ${c.type}`).join(', ');
+    const theirs = other.columns.map((c) => `${c.name} ${c.type}`).join(', ');
+    if (mine !== theirs) throw projectError(origin.file, `model '${model.name}' reconciles '${other.name}' and must declare the same columns (${theirs})`);
+  }
+}
+
+function renderWithVars(text: string, vars: Readonly<Record<string, unknown>>, fail: (message: string) => Error): string {
+  const hb = Handlebars.create();
+  hb.registerHelper('var', (...args: unknown[]) => {
+    args.pop();
+    const [name, fallback] = args as [string, unknown];
+    if (name in vars) return vars[name];
+    if (args.length > 1) return fallback;
+    throw fail(`reads var '${name}', which is not defined (set it in project.yml vars or with --vars)`);
+  });
+  try {
+    return hb.compile(text, { noEscape: true, strict: true })({});
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TmError') throw err;
+    throw fail(`is not a valid template: ${errorMessage(err).split('\n')[0]}`);
+  }
+}
+
+/** Line of `key:` under the model's entry in its YAML file (best effort: errors only). */
+function configLine(origin: ConfigOrigin, key: string): number | undefined {
+  if (!origin.projectDir || !/\.ya?ml$/.test(origin.file)) return undefined;
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(origin.projectDir, origin.file), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const start = lines.findIndex((l) => new RegExp(`^\\s*-?\\s*name:\\s*['"]?${origin.model}['"]?\\s*$`).test(l));
+  if (start < 0) return undefined;
+  for (let i = start + 1; i < lines.length; i++) {
+    if (/^\s*-\s*name:/.test(lines[i]) && /^\s*-/.test(lines[i]) && lines[i].search(/\S/) <= lines[start].search(/\S/)) break;
+    if (new RegExp(`^\\s*${key}:`).test(lines[i])) return i + 1;
+  }
+  return start + 1;
+}
