@@ -1,5 +1,5 @@
 /** In-memory manifests for graph and selection tests: only the fields the graph reads are meaningful. */
-import type { Manifest, ModelNode, SingularTestNode, SourceNode } from '../src/manifest/types.js';
+import type { KindConfig, Manifest, ModelNode, SingularTestNode, SourceNode } from '../src/manifest/types.js';
 
 export const PROJECT = 'proj';
 
@@ -10,6 +10,10 @@ export interface ModelSpec {
   readonly tags?: readonly string[];
   /** Defaults to `models/<folders>/<name>.sql`. */
   readonly path?: string;
+  /** Defaults to `replace`. */
+  readonly kind?: KindConfig;
+  /** Run values the SQL reads (e.g. `this_rows`). */
+  readonly values?: readonly string[];
 }
 
 export function model(name: string, spec: ModelSpec = {}): ModelNode {
@@ -23,19 +27,20 @@ export function model(name: string, spec: ModelSpec = {}): ModelNode {
     description: '',
     rawSql: 'select 1',
     bodyLine: 1,
-    config: { materialized: 'replace', kind: { materialized: 'replace' }, engine: 'duckdb', tags: spec.tags ?? [], extra: {} },
+    config: { materialized: spec.kind?.materialized ?? 'replace', kind: spec.kind ?? { materialized: 'replace' }, engine: 'duckdb', tags: spec.tags ?? [], extra: {} },
     columns: [],
     primaryKey: [],
     indexes: [],
     tests: [],
     refs: spec.refs ?? [],
     sources: spec.sources ?? [],
-    values: [],
+    values: spec.values ?? [],
   };
 }
 
-export function source(name: string): SourceNode {
+export function source(name: string, spec: { readonly datePartition?: string; readonly clockColumn?: string } = {}): SourceNode {
   return {
+    ...spec,
     kind: 'source',
     uniqueId: `source.${PROJECT}.${name}`,
     name,

@@ -125,7 +125,7 @@ function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], locked:
  * The fast path of a timer loop: when every active model read only source files at its last run,
  * and no file of the partitions it reads is new, changed or gone, nothing needs to be read.
  */
-async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Promise<Map<string, readonly ListedFile[]> | undefined> {
+async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Promise<Map<string, ListedWindow> | undefined> {
   const { input, state, active } = run;
   const manifest = input.ctx.manifest;
   if (sources.some((s) => !s.windowed)) return undefined;
@@ -134,22 +134,30 @@ async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Pr
     if (!prev?.clockReached || prev.modelHash !== modelFingerprint(m, manifest) || !tracksFiles(inputsOf(manifest, m), incrementalConfigOf(m)!)) return undefined;
   }
   const since = await sinceOf(run, (m) => previousProgress(m, state, false)!.clockReached ?? undefined);
-  const listed = new Map<string, readonly ListedFile[]>();
+  const listed = new Map<string, ListedWindow>();
   for (const { source } of sources) {
     const from = earliest(active.map((m) => (inputsOf(manifest, m).sources.has(source.name) ? since.get(m.name) : undefined)));
-    listed.set(source.name, await listFrom(await locationOf(run, source), source, from ? dateOf(from) : undefined));
+    const fromPart = from ? dateOf(from) : undefined;
+    listed.set(source.name, { fromPart, files: await listFrom(await locationOf(run, source), source, fromPart) });
   }
+  const files = new Map([...listed].map(([name, w]) => [name, w.files]));
   for (const m of active) {
     const sinceText = since.get(m.name);
     const sinceDate = sinceText ? dateOf(sinceText) : undefined;
-    const diff = diffFiles(filesOf(inputsOf(manifest, m), manifest, listed, sinceDate), seenSince(state.seen.get(m.name) ?? [], sinceDate));
+    const diff = diffFiles(filesOf(inputsOf(manifest, m), manifest, files, sinceDate), seenSince(state.seen.get(m.name) ?? [], sinceDate));
     if (!isEmptyDiff(diff)) return undefined;
   }
   return listed;
 }
 
+/** A source's files from the first date partition its readers need. */
+interface ListedWindow {
+  readonly fromPart?: string;
+  readonly files: readonly ListedFile[];
+}
+
 /** Nothing new anywhere: an empty relation stands for each source, and the clock stays where it was. */
-async function idleSources(run: RunContext, sources: readonly SourceToRead[], listed: ReadonlyMap<string, readonly ListedFile[]>): Promise<Omit<RunObservation, 'state' | 'release'>> {
+async function idleSources(run: RunContext, sources: readonly SourceToRead[], listed: ReadonlyMap<string, ListedWindow>): Promise<Omit<RunObservation, 'state' | 'release'>> {
   const { input } = run;
   const prepared = new Map<string, PreparedSource>();
   const steps: SourceStep[] = [];
@@ -158,12 +166,14 @@ async function idleSources(run: RunContext, sources: readonly SourceToRead[], li
     prepared.set(source.name, await prepareSource(run.duck, source, location, {
       files: [], renderRule: ruleRenderer(input.ctx.manifest, source, { now: sqlTimestamp(input.now) }), reader: (d, src) => readParquetRows(d, src, [], []),
     }));
-    const files = listed.get(source.name) ?? [];
+    const window = listed.get(source.name);
+    const files = window?.files ?? [];
     input.log(`source ${source.name}: nothing new in ${formatCount(files.length)} files of the window; no data read`);
-    steps.push({ name: source.name, windowed: true, files: summarize(files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: false });
+    steps.push({ name: source.name, windowed: true, fromPart: window?.fromPart, files: summarize(files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: false });
   }
   const clock = latest(run.active.map((m) => run.state.progress.get(m.name)?.clockReached));
-  return { sources: { idle: true, clock, since: new Map(), listed, validRows: new Map(), sources: steps }, prepared };
+  const files = new Map([...listed].map(([name, w]) => [name, w.files]));
+  return { sources: { idle: true, clock, since: new Map(), listed: files, validRows: new Map(), sources: steps }, prepared };
 }
 
 /** Prepares the sources (windowed ones through the cache), then takes one stream clock and each model's `source_since`. */
@@ -186,7 +196,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
     const readers = run.active.filter((m) => inputsOf(manifest, m).sources.has(source.name));
     const started = performance.now();
     const location = await locationOf(run, source);
-    const cache = await openCache(run, source, location);
+    const { cache, file } = await openCache(run, source, location);
     const readBefore = cache.stats.filesRead;
     let result;
     try {
@@ -203,7 +213,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
     prepared.set(source.name, result.prepared);
     if (result.fromPart) await cache.evictBefore(run.duck, dayBefore(result.fromPart, 2));
     const window = result.fromPart ? `partitions from ${result.fromPart} (of ${formatCount(result.partitions)})` : 'all files';
-    const where = cache.persistent ? 'the cache' : 'an in-memory cache (the cache file is in use by another process)';
+    const where = cache.persistent ? 'the cache' : file ? 'an in-memory cache (the cache file is in use by another process)' : 'an in-memory cache';
     log(`${describePreparedSource(result.prepared, elapsedSince(started))}; ${window}, ${formatCount(cache.stats.filesRead - readBefore)} files read, the rest from ${where}`);
     for (const bad of result.prepared.unreadableFiles) log(`    skipped file ${bad.uri}: ${bad.reason}`);
     steps.push({
@@ -278,7 +288,7 @@ const attached = new WeakMap<object, Map<string, SourceCache>>();
  * TM_SOURCE_CACHE=off, or a target without state yet (a dry run), keeps it in memory. A run that owns
  * its DuckDB detaches the cache at the end; a kept DuckDB keeps it.
  */
-async function openCache(run: RunContext, source: SourceNode, location: SourceLocation): Promise<SourceCache> {
+async function openCache(run: RunContext, source: SourceNode, location: SourceLocation): Promise<{ cache: SourceCache; file?: string }> {
   const { runtime, ctx } = run.input;
   const t = runtime.target;
   const identity = `${t.kind}\n${t.label}\n${t.database}\n${t.schema}\n${stateSchemaOf(t.schema)}`;
@@ -287,7 +297,7 @@ async function openCache(run: RunContext, source: SourceNode, location: SourceLo
   const key = `${file ?? 'memory'}\n${source.location}`;
   const byDuck = attached.get(runtime.duck) ?? new Map<string, SourceCache>();
   const reuse = run.input.keptRuntime ? byDuck.get(key) : undefined;
-  if (reuse && reuse.stamp === stamp && reuse.persistent === (file !== undefined)) return reuse;
+  if (reuse && reuse.stamp === stamp && reuse.persistent === (file !== undefined)) return { cache: reuse, file };
   if (reuse) {
     await reuse.close(run.duck);
     byDuck.delete(key);
@@ -297,6 +307,6 @@ async function openCache(run: RunContext, source: SourceNode, location: SourceLo
     byDuck.set(key, cache);
     attached.set(runtime.duck, byDuck);
   } else run.cleanups.push(() => cache.close(run.duck));
-  return cache;
+  return { cache, file };
 }
 

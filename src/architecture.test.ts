@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** The engine's import graph, read from the sources: file -> the project files it imports. */
+const SRC = import.meta.dirname;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(full);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]);
+  return specs.filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s).replace(/\.js$/, '.ts'));
+}
+
+const files = sourceFiles(SRC);
+const graph = new Map(files.map((f) => [f, importsOf(f)]));
+const rel = (f: string) => path.relative(SRC, f);
+const stage = (f: string) => rel(f).split(path.sep)[0];
+
+describe('the engine layout', () => {
+  it('has no import cycle', () => {
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (f: string, trail: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...trail.slice(trail.indexOf(f)), f].map(rel).join(' -> '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const next of graph.get(f) ?? []) visit(next, [...trail, f]);
+      state.set(f, 'done');
+    };
+    for (const f of files) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('imports only files that exist (the check above sees every edge)', () => {
+    const missing = [...graph].flatMap(([f, deps]) => deps.filter((d) => !graph.has(d)).map((d) => `${rel(f)} -> ${rel(d)}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('keeps api/ above the stages: only cli/ and api/ import api/, and only cli/ imports cli/', () => {
+    const wrong = [...graph].flatMap(([f, deps]) =>
+      deps
+        .filter((d) => (stage(d) === 'api' && !['api', 'cli'].includes(stage(f))) || (stage(d) === 'cli' && stage(f) !== 'cli'))
+        .map((d) => `${rel(f)} -> ${rel(d)}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps the planner pure: plan/ reads no database, file or network module', () => {
+    const io = /^(node:fs|node:child_process|node:net|node:http|pg|@duckdb|@electric-sql)/;
+    const wrong = files
+      .filter((f) => stage(f) === 'plan')
+      .flatMap((f) => {
+        const text = readFileSync(f, 'utf8');
+        const packages = [...text.matchAll(/^\s*import\s[^'"]*?from\s+['"]([^'".][^'"]*)['"]/gm)].map((m) => m[1]);
+        return [...packages.filter((p) => io.test(p)), ...(graph.get(f) ?? []).filter((d) => ['engines', 'api', 'execute', 'materialize'].includes(stage(d)) && !d.endsWith('duckdb.ts') && !d.endsWith('progress.ts'))].map((d) => `${rel(f)} -> ${d}`);
+      });
+    expect(wrong).toEqual([]);
+  });
+
+  it('ships no test support: nothing under src/ imports test code', () => {
+    const wrong = [...graph].flatMap(([f, deps]) => deps.filter((d) => !d.startsWith(SRC + path.sep)).map((d) => `${rel(f)} -> ${path.relative(path.dirname(SRC), d)}`));
+    expect(wrong).toEqual([]);
+  });
+});
