@@ -1,7 +1,7 @@
 import { quoteIdent } from '../engines/duckdb.js';
 import { TmError } from '../errors.js';
 import type { ModelNode } from '../manifest/types.js';
-import { duckTypeFor } from './type-map.js';
+import { duckTypeFor } from '../engines/type-map.js';
 
 /**
  * Wraps a model's query so its output has exactly the contract's columns, cast to the declared types.

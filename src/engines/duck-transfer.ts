@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { duckTypeFor } from '../compile/type-map.js';
+import { duckTypeFor } from './type-map.js';
 import type { ColumnSpec } from '../manifest/types.js';
 import { quoteIdent, quoteLiteral, type DuckSession } from './duckdb.js';
 import type { Target, TargetSession } from './target.js';
