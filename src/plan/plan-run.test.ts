@@ -16,7 +16,7 @@ const daily = model('daily', { refs: ['stg'] });
 const fix = model('fix', { refs: ['stg'], values: ['this_rows'], kind: { materialized: 'upsert', incremental: { ...window, reconciles: 'minutes' } } });
 const project = manifest([events, stg, minutes, top, daily, fix]);
 
-const file = (day: string, name: string, size = 100): ListedFile => ({ uri: `lake/day=${day}/${name}`, size, version: '1', partitions: { day } });
+const file = (day: string, name: string, size = 100): ListedFile => ({ uri: `lake/day=${day}/${name}`, key: `day=${day}/${name}`, size, version: '1', partitions: { day } });
 const seen = (f: ListedFile): SeenFile => ({ source: 'events', uri: f.uri, size: f.size, version: f.version, part: f.partitions.day ?? '' });
 const CLOCK = '2020-10-31 12:34:56.5';
 
