@@ -79,9 +79,10 @@ export async function observeRun(input: ObserveInput): Promise<RunObservation> {
     cleanups.push(async () => duck.close());
     const hb = await templatesFor(manifest);
     const run: RunContext = { input, state, active, duck, hb, stateId, cleanups };
-    const sources = sourcesToRead(manifest, models, locked);
-    const idle = active.length && !input.fullRefresh ? await nothingNew(run, sources) : undefined;
-    const observed = idle ? await idleSources(run, sources, idle) : await readSources(run, sources);
+    const sources = sourcesToRead(manifest, models, active, locked);
+    const activeSources = sources.filter((s) => s.forActive);
+    const idle = active.length && !input.fullRefresh ? await nothingNew(run, activeSources) : undefined;
+    const observed = idle ? await idleSources(run, activeSources, sources.filter((s) => !s.forActive), idle) : await readSources(run, sources);
     return { state, ...observed, release };
   } catch (err) {
     await release();
@@ -104,20 +105,25 @@ interface SourceToRead {
   readonly source: SourceNode;
   /** Read through the window cache, only the partitions the incremental models need. */
   readonly windowed: boolean;
+  /** Read by an active incremental model. */
+  readonly forActive: boolean;
 }
 
 /**
- * Sources the run's models read. A source only incremental models read is windowed (when it has a
- * date partition and a clock); one a full-recompute model also reads is read in full.
+ * Sources the run's models read (not those only locked models read). A source that only the active
+ * incremental models read, directly or through temp models, is windowed (when it has a date
+ * partition and a clock); any other, e.g. one a full-recompute model also reads, is read in full.
  */
-function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], locked: ReadonlySet<string>): SourceToRead[] {
-  const readers = models.filter((m) => m.config.materialized !== 'temp' && !locked.has(m.name));
-  const full = new Set(readers.filter((m) => !incrementalConfigOf(m)).flatMap((m) => [...inputsOf(manifest, m).sources]));
-  const names = [...new Set(readers.flatMap((m) => [...inputsOf(manifest, m).sources]))];
-  return names.flatMap((n) => {
+function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], active: readonly ModelNode[], locked: ReadonlySet<string>): SourceToRead[] {
+  const live = models.filter((m) => !locked.has(m.name));
+  const full = new Set(live.filter((m) => m.config.materialized !== 'temp' && !incrementalConfigOf(m)).flatMap((m) => [...inputsOf(manifest, m).sources]));
+  const windowable = new Set(active.flatMap((m) => [...inputsOf(manifest, m).sources]));
+  const names = new Set([...windowable, ...live.filter((m) => m.config.engine === 'duckdb').flatMap((m) => m.sources)]);
+  return [...names].flatMap((n) => {
     const source = manifest.sources.get(n);
     if (!source) return [];
-    return [{ source, windowed: !full.has(n) && source.datePartition !== undefined && source.clockColumn !== undefined }];
+    const windowed = windowable.has(n) && !full.has(n) && source.datePartition !== undefined && source.clockColumn !== undefined;
+    return [{ source, windowed, forActive: windowable.has(n) }];
   });
 }
 
@@ -156,11 +162,21 @@ interface ListedWindow {
   readonly files: readonly ListedFile[];
 }
 
-/** Nothing new anywhere: an empty relation stands for each source, and the clock stays where it was. */
-async function idleSources(run: RunContext, sources: readonly SourceToRead[], listed: ReadonlyMap<string, ListedWindow>): Promise<Omit<RunObservation, 'state' | 'release'>> {
+/**
+ * Nothing new for the incremental models: an empty relation stands for each of their sources, and
+ * the clock stays where it was. Sources only other models read (`others`) are read in full.
+ */
+async function idleSources(
+  run: RunContext, sources: readonly SourceToRead[], others: readonly SourceToRead[], listed: ReadonlyMap<string, ListedWindow>,
+): Promise<Omit<RunObservation, 'state' | 'release'>> {
   const { input } = run;
   const prepared = new Map<string, PreparedSource>();
   const steps: SourceStep[] = [];
+  for (const { source } of others) {
+    const full = await readInFull(run, source);
+    prepared.set(source.name, full.prepared);
+    steps.push(full.step);
+  }
   for (const { source } of sources) {
     const location = await locationOf(run, source);
     prepared.set(source.name, await prepareSource(run.duck, source, location, {
@@ -181,16 +197,14 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
   const { input, state } = run;
   const { ctx, log } = input;
   const manifest = ctx.manifest;
-  const projectDir = ctx.project.projectDir;
   const prepared = new Map<string, PreparedSource>();
   const steps: SourceStep[] = [];
   const guessClock = latest([...state.progress.values()].map((p) => p.clockReached));
   for (const { source, windowed } of sources) {
     if (!windowed) {
-      const one = await prepareSources(input.runtime.duck, manifest, [source], { projectDir, stateDir: stateDirOf(projectDir), values: { now: sqlTimestamp(input.now) }, log });
-      const p = one.get(source.name)!;
-      prepared.set(source.name, p);
-      steps.push({ name: source.name, windowed: false, files: summarize(p.files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: true });
+      const full = await readInFull(run, source);
+      prepared.set(source.name, full.prepared);
+      steps.push(full.step);
       continue;
     }
     const readers = run.active.filter((m) => inputsOf(manifest, m).sources.has(source.name));
@@ -221,7 +235,8 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
       files: summarize(result.prepared.files.map((f) => ({ size: f.size, part: partOf(source, f) }))),
     });
   }
-  const clock = latest(sources.map((s) => prepared.get(s.source.name)?.clock));
+  // One stream clock for the run: the newest valid event the incremental models can see.
+  const clock = latest(sources.filter((s) => s.forActive).map((s) => prepared.get(s.source.name)?.clock));
   const since = await sinceOf(run, () => clock);
   return {
     sources: {
@@ -232,6 +247,15 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
     },
     prepared,
   };
+}
+
+/** Every file of the source, checked, flagged and deduplicated in DuckDB. */
+async function readInFull(run: RunContext, source: SourceNode): Promise<{ prepared: PreparedSource; step: SourceStep }> {
+  const { ctx, log, runtime, now } = run.input;
+  const projectDir = ctx.project.projectDir;
+  const one = await prepareSources(runtime.duck, ctx.manifest, [source], { projectDir, stateDir: stateDirOf(projectDir), values: { now: sqlTimestamp(now) }, log });
+  const prepared = one.get(source.name)!;
+  return { prepared, step: { name: source.name, windowed: false, files: summarize(prepared.files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: true } };
 }
 
 function partOf(source: SourceNode, file: ListedFile): string | undefined {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
-import { qualified, type TargetSession } from '../engines/target.js';
+import type { TargetSession } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 
 /** PostgreSQL cuts identifiers at 63 bytes: keep names unique by ending long ones with a hash. */

@@ -72,7 +72,7 @@ export function tracksFiles(inputs: ModelInputs, config: IncrementalConfig): boo
  * values come in; nothing is read or written here.
  */
 export function planRun(input: PlanInput): RunPlan {
-  const { manifest, models, state, sources } = input;
+  const { manifest, models, sources } = input;
   const now = sqlTimestampText(input.now);
   const hasIncremental = models.some((m) => incrementalConfigOf(m) !== undefined);
   const runValues = {
