@@ -5,6 +5,7 @@ import { debug } from '../api/debug.js';
 import { ls } from '../api/ls.js';
 import { run } from '../api/run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TmError } from '../errors.js';
+import { tmVersion } from '../version.js';
 import { registerExtraCommands } from './extra-commands.js';
 import { runEveryFromCli } from './run-every.js';
 
@@ -68,7 +69,7 @@ export function reportError(err: unknown): number {
 
 const program = new Command('tm')
   .description('tm: declarative SQL transforms from a Parquet lake (local or S3) to PostgreSQL marts, computed in DuckDB')
-  .version('0.1.0')
+  .version(tmVersion())
   .showHelpAfterError('(run tm --help for usage)')
   .exitOverride();
 
