@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
+import { writeTestResults } from '../artifacts/test-results.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import type { Log } from '../execute/progress.js';
 import { scheduleTests, type ScheduledTests } from '../quality/build-tests.js';
@@ -36,15 +37,20 @@ const defaultLog: Log = (line) => process.stdout.write(line + '\n');
  */
 export async function build(options: BuildOptions): Promise<BuildOutcome> {
   const log = options.log ?? defaultLog;
+  const started = performance.now();
   const startedAt = new Date().toISOString();
   let scheduled: ScheduledTests | undefined;
   let projectName = '';
+  let targetDir: string | undefined;
+  let targetName = '';
   const outcome = await run({
     ...options,
     log,
     command: 'build',
     schedule: async ({ project, runtime, selected, sources, values, templates }) => {
       projectName = project.project.name;
+      targetDir = project.targetDir;
+      targetName = runtime.config.name;
       // The selected tests, and those of the temp models this run computes: they exist only now.
       const selection = selectTests(project.manifest, options.select, options.exclude);
       const temps = new Set(selected.map((id) => project.graph.nodes.get(id)!).filter((n) => n.kind === 'model' && n.config.materialized === 'temp').map((n) => n.name));
@@ -69,6 +75,10 @@ export async function build(options: BuildOptions): Promise<BuildOutcome> {
     },
   });
   const tests = scheduled?.outcomes() ?? [];
+  // The tests also go where `tm test` puts them, so the last test results are in one place whichever command ran them.
+  if (targetDir && scheduled) {
+    await writeTestResults(targetDir, { command: 'build', target: targetName, started_at: startedAt, elapsed_s: Math.round(performance.now() - started) / 1000, results: tests.map(testResult) });
+  }
   log(testSummary(tests));
   logFailureDetails(tests, log);
   if (options.junit) {
