@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDocsCommand } from './commands/docs.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerQualityCommands } from './quality-commands.js';
 import { registerStatusCommand } from './status-command.js';
@@ -8,4 +9,5 @@ export function registerExtraCommands(program: Command): void {
   registerQualityCommands(program);
   registerStatusCommand(program);
   registerInitCommand(program);
+  registerDocsCommand(program);
 }

@@ -71,6 +71,7 @@ function parseSource(name: string, value: unknown, file: string, projectName: st
       name: expectString(col.name, file, `${where}.columns[${i}].name`),
       type: (optionalString(col.type, file, `${where}.columns[${i}].type`) ?? 'VARCHAR').toUpperCase(),
       required: col.required !== false,
+      description: optionalString(col.description, file, `${where}.columns[${i}].description`),
     };
   });
   const rules: SourceRule[] = expectArray(o.rules, file, `${where}.rules`).map((r, i) => {
