@@ -16,7 +16,7 @@ export function registerInitCommand(program: Command): void {
         const result = await init({ dir, name: flags.name });
         process.stdout.write(`Created project ${result.name} in ${result.dir} (${result.files.length} files)\n`);
         for (const f of result.files) process.stdout.write(`  ${f}\n`);
-        process.stdout.write(`Next: cd ${dir} && tm build && tm docs generate\n`);
+        process.stdout.write(`Next: cd ${dir} && npx tm build && npx tm docs generate\n`);
         return EXIT_OK;
       }),
     );
