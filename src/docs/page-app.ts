@@ -115,6 +115,9 @@ export function docsPageApp(): void {
     svg.setAttribute('viewBox', `0 0 ${size.width} ${size.height}`);
     svg.setAttribute('width', String(size.width));
     svg.setAttribute('height', String(size.height));
+    // A wide graph shrinks to the box's width instead of hiding behind a scroll bar; a small one keeps its size.
+    svg.style.maxWidth = '100%';
+    svg.style.height = 'auto';
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', `lineage of ${nodes.length} nodes`);
     const defs = document.createElementNS(SVG, 'defs');

@@ -72,7 +72,7 @@ nav{padding:10px 16px;border-right:1px solid #dde1e7;background:#fff;overflow:au
 nav h3{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:#6b7280;margin:14px 0 4px}
 nav ul{list-style:none;margin:0;padding:0}nav li a{display:block;padding:2px 0;color:#1f4fbf;text-decoration:none;overflow-wrap:anywhere}
 main{padding:14px 20px;min-width:0}
-.graph-box{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:8px;overflow:auto;max-height:48vh}
+.graph-box{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:8px;overflow:auto;max-height:60vh}
 .sr{position:absolute;left:-9999px}
 .edge{fill:none;stroke:#8a94a6;stroke-width:1.3}
 .tm-node{cursor:pointer}.tm-node rect{fill:#fff;stroke:#64748b;stroke-width:1.2}
