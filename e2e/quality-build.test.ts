@@ -42,6 +42,10 @@ describe('tm build: tests gate the models built on top', () => {
   const runResults = async (): Promise<ResultRow[]> => {
     const doc = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8')) as { command: string; results: ResultRow[] };
     expect(doc.command).toBe('build');
+    // The same tests, alone, where `tm test` writes them.
+    const tests = JSON.parse(await readFile(path.join(project.dir, 'target', 'test_results.json'), 'utf8')) as { command: string; results: ResultRow[] };
+    expect(tests.command).toBe('build');
+    expect(tests.results.map((r) => `${r.name} ${r.status}`).sort()).toEqual(doc.results.filter((r) => r.kind === 'test').map((r) => `${r.name} ${r.status}`).sort());
     return doc.results;
   };
   const tableExists = async (name: string) => (await queryRows(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${schema}.${name}`]))[0].ok;

@@ -54,8 +54,11 @@ describe('tm test: generic and singular tests', () => {
     return { code: outcome.exitCode, stdout: lines.join('\n') + '\n' };
   };
   const results = async (): Promise<Map<string, TestResultRow>> => {
-    const doc = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8')) as { command: string; results: (TestResultRow & { kind: string })[] };
+    const doc = JSON.parse(await readFile(path.join(project.dir, 'target', 'test_results.json'), 'utf8')) as { command: string; results: (TestResultRow & { kind: string })[] };
     expect(doc.command).toBe('test');
+    // run_results.json keeps the last run's results: tm test writes its own file.
+    const run = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8')) as { command: string };
+    expect(run.command).toBe('run');
     return new Map(doc.results.filter((r) => r.kind === 'test').map((r) => [r.name, r]));
   };
   const statuses = (r: Map<string, TestResultRow>) => Object.fromEntries([...r.values()].map((t) => [t.name, `${t.status} ${t.failures ?? '-'}`]));

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
+import { writeTestResults } from '../artifacts/test-results.js';
 import { EXIT_OK } from '../errors.js';
 import type { Log } from '../execute/progress.js';
 import { scheduleTests, type ScheduledTests } from '../quality/build-tests.js';
@@ -36,6 +37,7 @@ const defaultLog: Log = (line) => process.stdout.write(line + '\n');
  */
 export async function build(options: BuildOptions): Promise<BuildOutcome> {
   const log = options.log ?? defaultLog;
+  const started = performance.now();
   const startedAt = new Date().toISOString();
   const planned = await openPlannedRun({ ...options, log });
   try {
@@ -46,6 +48,10 @@ export async function build(options: BuildOptions): Promise<BuildOutcome> {
     const scheduled = await scheduleBuildTests(planned, options);
     const results = await executeRun(planned, { command: 'build', extraNodes: scheduled.nodes, extraResults: () => scheduled.outcomes().map(testResult) });
     const tests = scheduled.outcomes();
+    // The tests also go where `tm test` puts them, so the last test results are in one place whichever command ran them.
+    await writeTestResults(planned.ctx.targetDir, {
+      command: 'build', target: planned.runtime.config.name, started_at: startedAt, elapsed_s: Math.round(performance.now() - planned.started) / 1000, results: tests.map(testResult),
+    });
     log(testSummary(tests));
     logFailureDetails(tests, log);
     if (options.junit) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
+import { sourceSummary, type NodeResult } from '../artifacts/run-results.js';
+import { writeTestResults } from '../artifacts/test-results.js';
 import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { elapsedSince, type Log } from '../execute/progress.js';
@@ -78,7 +79,8 @@ export async function test(options: TestOptions): Promise<TestRunOutcome> {
     const seconds = elapsedSince(started);
     log(testSummary(outcomes, seconds));
     logFailureDetails(outcomes, log);
-    await writeRunResults(ctx.targetDir, {
+    // Apart from run_results.json: a test run does not erase what the last run did.
+    await writeTestResults(ctx.targetDir, {
       command: 'test', target: runtime.config.name, started_at: startedAt.toISOString(), elapsed_s: seconds,
       results: [...modelResults, ...outcomes.map(testResult)],
       sources: [...sources.values()].map(sourceSummary),

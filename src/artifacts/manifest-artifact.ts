@@ -14,7 +14,10 @@ export async function writeManifestArtifact(targetDir: string, manifest: Manifes
     };
   }
   for (const s of manifest.sources.values()) {
-    nodes[s.uniqueId] = { kind: s.kind, name: s.name, location: s.location, format: s.format, columns: s.columns, rules: s.rules, dedup: s.dedup };
+    nodes[s.uniqueId] = {
+      kind: s.kind, name: s.name, path: s.path, description: s.description, location: s.location, format: s.format,
+      columns: s.columns, rules: s.rules, dedup: s.dedup, tests: s.tests ?? [],
+    };
   }
   for (const t of manifest.tests.values()) {
     nodes[t.uniqueId] = { kind: t.kind, name: t.name, path: t.path, severity: t.severity, depends_on: parentsOf(t.uniqueId) };

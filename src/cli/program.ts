@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { tmVersion } from '../version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDebugCommand } from './commands/debug.js';
+import { registerDocsCommand } from './commands/docs.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerQualityCommands } from './commands/quality.js';
 import { registerRunCommand } from './commands/run.js';
@@ -10,7 +13,7 @@ import { registerStatusCommand } from './commands/status.js';
 export function createProgram(): Command {
   const program = new Command('tm')
     .description('tm: declarative SQL transforms from a Parquet lake (local or S3) to PostgreSQL marts, computed in DuckDB')
-    .version('0.1.0')
+    .version(tmVersion())
     .showHelpAfterError('(run tm --help for usage)')
     .exitOverride();
   registerRunCommand(program);
@@ -19,5 +22,7 @@ export function createProgram(): Command {
   registerDebugCommand(program);
   registerQualityCommands(program);
   registerStatusCommand(program);
+  registerInitCommand(program);
+  registerDocsCommand(program);
   return program;
 }

@@ -109,6 +109,7 @@ export interface SourceColumn {
   /** DuckDB type family expected: VARCHAR, INTEGER, BIGINT, TIMESTAMP, DATE, DOUBLE, BOOLEAN... */
   readonly type: string;
   readonly required: boolean;
+  readonly description?: string;
 }
 
 /** A row rule of a source contract: rows for which `check` is not TRUE are excluded and counted. */

@@ -10,10 +10,13 @@ import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
 import { checkKeys, expectArray, expectObj, expectString, loadYaml, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
-const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
-const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
-const MODEL_KEYS = ['name', 'description', 'config', 'columns', 'primary_key', 'indexes', 'tests'];
-const KNOWN_CONFIG = ['materialized', 'engine', 'tags', 'unique_key', 'snapshot_key', 'retention', 'sla_minutes'];
+export const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
+export const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
+/** Keys each mapping may have (exported for the JSON Schema drift test). */
+export const MODEL_FILE_KEYS = ['version', 'models'];
+export const MODEL_KEYS = ['name', 'description', 'config', 'columns', 'primary_key', 'indexes', 'tests'];
+export const MODEL_COLUMN_KEYS = ['name', 'type', 'description', 'tests'];
+export const KNOWN_CONFIG = ['materialized', 'engine', 'tags', 'unique_key', 'snapshot_key', 'retention', 'sla_minutes'];
 
 /** A model's YAML entry, before it meets its SQL file. */
 interface ModelYaml {
@@ -35,7 +38,7 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     for (const file of await listFiles(root, ['.yml', '.yaml'])) {
       const display = projectRelative(project.projectDir, file);
       const doc = expectObj(await readYamlFile(file, display, stateDirOf(project.projectDir)), display, 'the file');
-      checkKeys(doc, ['version', 'models'], display, 'the file');
+      checkKeys(doc, MODEL_FILE_KEYS, display, 'the file');
       for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
         const parsed = parseModelYaml(entry, display, `models[${i}]`);
         if (yamlByName.has(parsed.name)) {
@@ -72,7 +75,7 @@ function parseModelYaml(entry: unknown, file: string, where: string): { name: st
   const w = `model '${name}'`;
   const columns: ColumnSpec[] = expectArray(o.columns, file, `${w}: columns`).map((c, i) => {
     const col = expectObj(c, file, `${w}: columns[${i}]`);
-    checkKeys(col, ['name', 'type', 'description', 'tests'], file, `${w}: columns[${i}]`);
+    checkKeys(col, MODEL_COLUMN_KEYS, file, `${w}: columns[${i}]`);
     const colName = expectString(col.name, file, `${w}: columns[${i}].name`);
     return {
       name: colName,

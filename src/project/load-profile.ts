@@ -15,8 +15,10 @@ export interface DuckDbConfig {
   readonly tempDirectory: string;
 }
 
-const TARGET_KEYS = ['type', 'path', 'url', 'schema', 'threads', 'duckdb'];
-const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory'];
+/** Keys each mapping may have (exported for the JSON Schema drift test). */
+export const PROFILE_KEYS = ['default_target', 'targets', 'duckdb'];
+export const TARGET_KEYS = ['type', 'path', 'url', 'schema', 'threads', 'duckdb'];
+export const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory'];
 
 /** Reads profiles.yml and resolves one target (env vars rendered for that target only). */
 export async function loadTargetConfig(projectDir: string, requested: string | undefined): Promise<TargetConfig> {
@@ -24,7 +26,7 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
   const display = 'profiles.yml';
   if (!existsSync(file)) throw new TmError(`no profiles.yml in ${projectDir}`);
   const raw = expectObj(await readYamlFile(file, display, stateDirOf(projectDir)), display, 'the file');
-  checkKeys(raw, ['default_target', 'targets', 'duckdb'], display, 'profiles');
+  checkKeys(raw, PROFILE_KEYS, display, 'profiles');
   const targets = expectObj(raw.targets, display, 'targets');
   const name = requested ?? optionalString(raw.default_target, display, 'default_target') ?? Object.keys(targets)[0];
   if (!name || !(name in targets)) {

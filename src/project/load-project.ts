@@ -20,8 +20,11 @@ export interface ProjectConfig {
   readonly sources: readonly SourceNode[];
 }
 
-const PROJECT_KEYS = ['name', 'version', 'model-paths', 'macro-paths', 'test-paths', 'target-path', 'vars', 'sources', 'profile'];
-const SOURCE_KEYS = ['description', 'location', 'format', 'hive_partitioning', 'date_partition', 'clock_column', 'dedup', 'columns', 'rules', 'quarantine', 'tests'];
+/** Keys each mapping may have (exported for the JSON Schema drift test). */
+export const PROJECT_KEYS = ['name', 'version', 'model-paths', 'macro-paths', 'test-paths', 'target-path', 'vars', 'sources', 'profile'];
+export const SOURCE_KEYS = ['description', 'location', 'format', 'hive_partitioning', 'date_partition', 'clock_column', 'dedup', 'columns', 'rules', 'quarantine', 'tests'];
+export const SOURCE_COLUMN_KEYS = ['name', 'type', 'required', 'description', 'tests'];
+export const SOURCE_RULE_KEYS = ['name', 'check', 'description'];
 
 export async function loadProjectConfig(projectDir: string): Promise<ProjectConfig> {
   const file = path.join(projectDir, 'project.yml');
@@ -64,16 +67,17 @@ function parseSource(name: string, value: unknown, file: string, projectName: st
   if (format !== 'parquet') throw projectError(file, `${where}.format: only 'parquet' is supported, got '${format}'`);
   const columns: SourceColumn[] = expectArray(o.columns, file, `${where}.columns`).map((c, i) => {
     const col = expectObj(c, file, `${where}.columns[${i}]`);
-    checkKeys(col, ['name', 'type', 'required', 'description', 'tests'], file, `${where}.columns[${i}]`);
+    checkKeys(col, SOURCE_COLUMN_KEYS, file, `${where}.columns[${i}]`);
     return {
       name: expectString(col.name, file, `${where}.columns[${i}].name`),
       type: (optionalString(col.type, file, `${where}.columns[${i}].type`) ?? 'VARCHAR').toUpperCase(),
       required: col.required !== false,
+      description: optionalString(col.description, file, `${where}.columns[${i}].description`),
     };
   });
   const rules: SourceRule[] = expectArray(o.rules, file, `${where}.rules`).map((r, i) => {
     const rule = expectObj(r, file, `${where}.rules[${i}]`);
-    checkKeys(rule, ['name', 'check', 'description'], file, `${where}.rules[${i}]`);
+    checkKeys(rule, SOURCE_RULE_KEYS, file, `${where}.rules[${i}]`);
     return { name: expectString(rule.name, file, `${where}.rules[${i}].name`), check: expectString(rule.check, file, `${where}.rules[${i}].check`) };
   });
   let dedup: SourceNode['dedup'];

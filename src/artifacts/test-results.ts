@@ -1,0 +1,30 @@
+import path from 'node:path';
+import type { NodeResult } from './run-results.js';
+import { writeJsonAtomic } from './write-json.js';
+
+export const TEST_RESULTS_SCHEMA = 'tm/test-results/v1';
+
+/** File name of the last tests' results in the target folder. */
+export const TEST_RESULTS_FILE = 'test_results.json';
+
+export interface TestResults {
+  /** `test` or `build`: the command whose tests these are. */
+  readonly command: string;
+  readonly target: string;
+  readonly started_at: string;
+  readonly elapsed_s: number;
+  /** Tests (and the temp models `tm test` computed for them), as in run_results.json. */
+  readonly results: readonly NodeResult[];
+  readonly sources?: readonly unknown[];
+}
+
+/**
+ * `target/test_results.json`: the last tests' results, apart from `run_results.json`, so a `tm test`
+ * after a `tm run` keeps what the run did (and `tm docs` shows both).
+ */
+export async function writeTestResults(targetDir: string, results: TestResults): Promise<void> {
+  await writeJsonAtomic(path.join(targetDir, TEST_RESULTS_FILE), {
+    metadata: { schema: TEST_RESULTS_SCHEMA, generated_at: new Date().toISOString() },
+    ...results,
+  });
+}
