@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerQualityCommands } from './quality-commands.js';
 import { registerStatusCommand } from './status-command.js';
 
@@ -6,4 +7,5 @@ import { registerStatusCommand } from './status-command.js';
 export function registerExtraCommands(program: Command): void {
   registerQualityCommands(program);
   registerStatusCommand(program);
+  registerDashboardsCommand(program);
 }

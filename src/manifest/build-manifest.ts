@@ -1,4 +1,5 @@
 import { TmError } from '../errors.js';
+import { loadDashboards } from '../project/load-dashboards.js';
 import { loadModels } from '../project/load-models.js';
 import type { ProjectConfig } from '../project/load-project.js';
 import { loadMacros, loadSingularTests } from '../project/load-tests-and-macros.js';
@@ -11,13 +12,17 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
   for (const m of models) {
     if (sourceNames.has(m.name)) throw new TmError(`${m.path}: model '${m.name}' has the name of a source`);
   }
+  const modelsByName = new Map(models.map((m) => [m.name, m]));
+  // Checked against the models' contracts as they load: a wrong name never waits for Superset.
+  const dashboards = await loadDashboards(project.projectDir, project.name, modelsByName);
   return {
     projectName: project.name,
     projectDir: project.projectDir,
     vars: { ...project.vars, ...cliVars },
-    models: new Map(models.map((m) => [m.name, m])),
+    models: modelsByName,
     sources: new Map(project.sources.map((s) => [s.name, s])),
     tests: new Map(tests.map((t) => [t.name, t])),
+    dashboards: new Map(dashboards.map((d) => [d.name, d])),
     macros,
   };
 }
