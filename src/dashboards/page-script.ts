@@ -1,7 +1,7 @@
 /**
  * The page's own script (plain ES5, inlined): draws each chart from the embedded data with ECharts,
  * tables as HTML, a failed chart's error in its place; when served over HTTP, refetches dashboards
- * that have a refresh period. Times are drawn in UTC (`useUTC` in every option), whatever the browser's zone.
+ * that have a refresh period. SVG rendering keeps axis labels in the DOM (readable by tests and screen readers). Times are drawn in UTC (`useUTC` in every option), whatever the browser's zone.
  */
 export const PAGE_SCRIPT = String.raw`(function () {
   'use strict';
@@ -29,7 +29,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     el.parentElement.setAttribute('data-tm-state', d.kind === 'error' ? 'failed' : 'drawn');
     var existing = echarts.getInstanceByDom(el);
     if (d.kind === 'echarts') {
-      if (!existing) { el.innerHTML = ''; existing = echarts.init(el, null, { renderer: 'canvas' }); }
+      if (!existing) { el.innerHTML = ''; existing = echarts.init(el, null, { renderer: 'svg' }); }
       existing.setOption(d.option, true);
       return;
     }
