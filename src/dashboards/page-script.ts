@@ -27,6 +27,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var el = bodyOf(dashboard, chart);
     if (!el) return;
     el.parentElement.setAttribute('data-tm-state', d.kind === 'error' ? 'failed' : 'drawn');
+    // An empty result still draws its axes, and says so: "no rows" is not a failure.
+    var empty = d.kind === 'table' ? d.rows.length === 0 : d.kind === 'echarts' && Array.isArray(d.option.series) && d.option.series.every(function (s) { return !s.data || s.data.length === 0; });
+    if (empty) el.parentElement.setAttribute('data-tm-empty', ''); else el.parentElement.removeAttribute('data-tm-empty');
     var existing = echarts.getInstanceByDom(el);
     if (d.kind === 'echarts') {
       if (!existing) { el.innerHTML = ''; existing = echarts.init(el, null, { renderer: 'svg' }); }

@@ -2,7 +2,7 @@
  * SQL pieces every chart form shares. Queries run on the target (PostgreSQL or PGlite) and always
  * aggregate or limit there: the page never receives a whole table.
  */
-import { isTimeType, typeOf } from '../project/load-dashboards.js';
+import { isTimeType, typeOf } from './column-types.js';
 import type { ModelNode } from '../manifest/types.js';
 import type { ChartSpec, Filter, FilterValue, Metric } from './types.js';
 

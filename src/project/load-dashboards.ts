@@ -10,6 +10,7 @@ import {
   type Aggregate, type ChartForm, type ChartSpec, type DashboardNode, type Filter, type FilterOp, type FilterValue,
   type GridPlace, type Metric, type OrderBy, type RecentWindow, type TimeGrain,
 } from '../dashboards/types.js';
+import { isNumericType, isTimeType, typeOf } from '../dashboards/column-types.js';
 import { projectError, TmError } from '../errors.js';
 import { closestName, didYouMean } from '../graph/suggest.js';
 import type { ModelNode } from '../manifest/types.js';
@@ -288,18 +289,6 @@ function contractColumn(value: unknown, model: ModelNode, where: Where, keyPath:
     throw fail(where, keyPath, what, `column '${name}' is not in the contract of '${model.name}'${didYouMean(closestName(name, known))} (columns: ${known.join(', ')})`);
   }
   return name;
-}
-
-export function typeOf(model: ModelNode, column: string): string {
-  return model.columns.find((c) => c.name === column)?.type ?? '';
-}
-
-export function isTimeType(type: string): boolean {
-  return /^\s*(timestamp|date)\b/i.test(type);
-}
-
-export function isNumericType(type: string): boolean {
-  return /^\s*(smallint|int|integer|bigint|int2|int4|int8|decimal|numeric|real|double|float)/i.test(type);
 }
 
 function checkKeysAt(o: Obj, allowed: readonly string[], where: Where, keyPath: readonly (string | number)[], what: string): void {
