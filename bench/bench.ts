@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
+import { dashboardsSection } from './dashboards.js';
 import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
@@ -26,7 +27,7 @@ import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, hotSection, s3Section];
+const SECTIONS: readonly BenchSection[] = [coldSection, hotSection, s3Section, dashboardsSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -42,6 +43,7 @@ const USAGE = `usage: npm run bench -- [options]
   --keep-schemas       keep the PostgreSQL schemas the bench creates (default: dropped)
   --s3-year <yyyy>     s3 section: use this year's files only
   --s3-full            s3 section: upload the whole stream whatever it takes
+  --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(6)} ${s.title}`).join('\n')}`;
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
       verify: { type: 'boolean', default: false },
       'keep-schemas': { type: 'boolean', default: false },
       's3-year': { type: 'string' },
+      'dashboards-schema': { type: 'string' },
       's3-full': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -125,7 +128,7 @@ async function main(): Promise<number> {
     runTag: `tmbench_${Date.now().toString(36)}_${process.pid}`,
     keepSchemas: values['keep-schemas'] ?? false,
     verifyRows: values.verify ?? false,
-    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'] },
+    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'] },
     dataset() {
       datasetPromise ??= ensureDataset({ benchDir, dataDir: values.data, regenerate: values.regenerate, log });
       return datasetPromise;

@@ -169,7 +169,7 @@ export class TmRunError extends Error {
 export async function prepareProjectCopy(repoRoot: string, dest: string): Promise<string> {
   await rm(dest, { recursive: true, force: true });
   await mkdir(dest, { recursive: true });
-  for (const name of ['project.yml', 'profiles.yml', 'models', 'macros', 'tests', 'seeds', 'snapshots', 'analyses']) {
+  for (const name of ['project.yml', 'profiles.yml', 'models', 'macros', 'tests', 'dashboards', 'seeds', 'snapshots', 'analyses']) {
     const from = path.join(repoRoot, name);
     if (existsSync(from)) await cp(from, path.join(dest, name), { recursive: true });
   }

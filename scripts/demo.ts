@@ -1,11 +1,13 @@
 /**
- * `npm run demo`: generate ~30 days of TripClick-like click stream (deterministic), build the cold marts
- * on the embedded default target (PGlite under .tm/), and show what they hold. No server, no env vars.
+ * `npm run demo`: generate ~30 days of TripClick-like click stream (deterministic), build the hot and
+ * cold marts on the embedded default target (PGlite under .tm/), show what they hold, and build the
+ * dashboard page (target/dashboards/index.html). No server, no env vars.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateStream } from '../generator/generate.js';
+import { buildDashboards } from '../src/api/dashboards.js';
 import { run } from '../src/api/run.js';
 import { openTarget } from '../src/api/runtime.js';
 import { loadTargetConfig } from '../src/project/load-profile.js';
@@ -33,6 +35,11 @@ async function main(): Promise<number> {
     console.log(`Using the click stream already in ${dataDir} (npm run demo -- --regenerate to make it again)`);
   }
   console.log('');
+  // Hot first, reaching back 6 hours on its first run so the real-time dashboard has hours to show;
+  // then cold, which also reconciles the hot minutes of full days (the drift chart).
+  const hot = await run({ projectDir: repoRoot, select: ['hot'], vars: { hot_lookback_minutes: 360 } });
+  if (hot.exitCode !== 0) return hot.exitCode;
+  console.log('');
   const outcome = await run({ projectDir: repoRoot, select: ['cold'] });
   if (outcome.exitCode !== 0) return outcome.exitCode;
 
@@ -50,8 +57,13 @@ async function main(): Promise<number> {
     await session.release();
     await target.close();
   }
-  console.log(`\nDemo done in ${((performance.now() - started) / 1000).toFixed(1)}s. The marts live in ${target.label}; try: node bin/tm.js ls --select cold`);
-  return 0;
+  const page = await buildDashboards({ projectDir: repoRoot, out: 'target/dashboards', log: () => undefined });
+  for (const f of page.failed) console.log(`chart ${f.dashboard}/${f.chart} failed: ${f.message}`);
+  console.log(`\nDashboards: ${page.charts.length} charts in ${page.seconds.toFixed(1)}s, ${(page.bytes / 1024 / 1024).toFixed(1)} MB, offline:`);
+  console.log(`  ${page.index}`);
+  console.log(`  (live, refreshing the real-time dashboard every 30 s: node bin/tm.js dashboards serve)`);
+  console.log(`\nDemo done in ${((performance.now() - started) / 1000).toFixed(1)}s. The marts live in ${target.label}; try: node bin/tm.js ls --select +dashboard:realtime`);
+  return page.exitCode;
 }
 
 main().then(

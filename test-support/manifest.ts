@@ -77,6 +77,7 @@ export function manifest(nodes: readonly (ModelNode | SourceNode | SingularTestN
     models: byName(nodes.filter((n): n is ModelNode => n.kind === 'model')),
     sources: byName(nodes.filter((n): n is SourceNode => n.kind === 'source')),
     tests: byName(nodes.filter((n): n is SingularTestNode => n.kind === 'test')),
+    dashboards: new Map(),
     macros: [],
   };
 }

@@ -15,6 +15,8 @@ export interface ListedNode {
   readonly path: string;
   readonly tags: readonly string[];
   readonly materialized?: string;
+  /** Dashboards: how many charts. */
+  readonly charts?: number;
 }
 
 /** `tm ls`: the selected nodes, in run order. */
@@ -31,6 +33,7 @@ export async function ls(options: LsOptions): Promise<ListedNode[]> {
       kind: node.kind,
       path: node.path,
       tags: node.kind === 'model' ? node.config.tags : [],
+      ...(node.kind === 'dashboard' ? { charts: node.charts.length } : {}),
       materialized: node.kind === 'model' ? node.config.materialized : undefined,
     };
   });

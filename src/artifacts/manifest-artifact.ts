@@ -22,6 +22,12 @@ export async function writeManifestArtifact(targetDir: string, manifest: Manifes
   for (const t of manifest.tests.values()) {
     nodes[t.uniqueId] = { kind: t.kind, name: t.name, path: t.path, severity: t.severity, depends_on: parentsOf(t.uniqueId) };
   }
+  for (const d of manifest.dashboards.values()) {
+    nodes[d.uniqueId] = {
+      kind: d.kind, name: d.name, path: d.path, title: d.title, description: d.description, refresh_seconds: d.refreshSeconds,
+      charts: d.charts, depends_on: parentsOf(d.uniqueId),
+    };
+  }
   await writeJsonAtomic(path.join(targetDir, 'manifest.json'), {
     metadata: { schema: MANIFEST_SCHEMA, project: manifest.projectName, generated_at: new Date().toISOString() },
     vars: manifest.vars,

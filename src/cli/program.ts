@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { tmVersion } from '../version.js';
 import { registerCompileCommand } from './commands/compile.js';
+import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerDebugCommand } from './commands/debug.js';
 import { registerDocsCommand } from './commands/docs.js';
 import { registerInitCommand } from './commands/init.js';
@@ -24,5 +25,6 @@ export function createProgram(): Command {
   registerStatusCommand(program);
   registerInitCommand(program);
   registerDocsCommand(program);
+  registerDashboardsCommand(program);
   return program;
 }

@@ -1,6 +1,6 @@
 /**
  * The project graph: models, sources and singular tests as nodes, with an edge from each
- * dependency to its dependent (`source -> model`, `model -> model`, `model -> test`).
+ * dependency to its dependent (`source -> model`, `model -> model`, `model -> test`, `model -> dashboard`).
  */
 import { Graph, alg } from '@dagrejs/graphlib';
 
@@ -24,7 +24,7 @@ export interface ProjectGraph {
  */
 export function buildGraph(manifest: Manifest): ProjectGraph {
   const nodes = new Map<string, ManifestNode>();
-  for (const node of [...manifest.sources.values(), ...manifest.models.values(), ...manifest.tests.values()]) {
+  for (const node of [...manifest.sources.values(), ...manifest.models.values(), ...manifest.tests.values(), ...manifest.dashboards.values()]) {
     nodes.set(node.uniqueId, node);
   }
   const graph = new Graph({ directed: true });
@@ -33,7 +33,7 @@ export function buildGraph(manifest: Manifest): ProjectGraph {
   const modelIds = idsByName(manifest.models.values());
   const sourceIds = idsByName(manifest.sources.values());
   const problems: string[] = [];
-  for (const node of [...manifest.models.values(), ...manifest.tests.values()]) {
+  for (const node of [...manifest.models.values(), ...manifest.tests.values(), ...manifest.dashboards.values()]) {
     for (const name of node.refs) {
       const from = modelIds.get(name);
       if (from === undefined) {
@@ -42,7 +42,7 @@ export function buildGraph(manifest: Manifest): ProjectGraph {
         graph.setEdge(from, node.uniqueId);
       }
     }
-    for (const name of node.sources) {
+    for (const name of node.kind === 'dashboard' ? [] : node.sources) {
       const from = sourceIds.get(name);
       if (from === undefined) {
         problems.push(`${node.path}: source('${name}') names no source${didYouMean(closestName(name, sourceIds.keys()))}`);

@@ -46,7 +46,7 @@ function selectionError(run: () => unknown): SelectionError {
 }
 
 const ALL_MODELS = ['lonely', 'stg_events', 'int_sessions', 'stg_users', 'mart_daily_traffic', 'mart_user_stats'];
-const VALID = `a criterion is a bare name (model, folder or tag) or one of fqn:, path:, source:, tag:, optionally with graph operators (+x, x+, 2+x, x+1, @x)`;
+const VALID = `a criterion is a bare name (model, folder or tag) or one of dashboard:, fqn:, path:, source:, tag:, optionally with graph operators (+x, x+, 2+x, x+1, @x)`;
 
 describe('no selection', () => {
   it('selects every model in topological order, ties by name', () => {
@@ -349,7 +349,7 @@ describe('selection errors', () => {
   });
 
   it('list the valid methods for a malformed criterion', () => {
-    expect(selectorMethodNames).toEqual(['fqn', 'path', 'source', 'tag']);
+    expect(selectorMethodNames).toEqual(['dashboard', 'fqn', 'path', 'source', 'tag']);
     const empty = selectionError(() => pick('tag:'));
     expect(empty.message).toBe(`--select: 'tag:' has nothing after 'tag:'; ${VALID}`);
     expect(empty.criterion).toBe('tag:');

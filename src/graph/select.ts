@@ -1,6 +1,6 @@
 /**
  * Node selection with dbt's grammar: `--select 'a b'` is a union, `--select a,b` an intersection,
- * and each criterion is a method (`tag:`, `path:`, `source:`, `fqn:` or a bare word) with optional
+ * and each criterion is a method (`tag:`, `path:`, `source:`, `fqn:`, `dashboard:` or a bare word) with optional
  * graph operators (`+x`, `x+`, `2+x`, `x+1`, `@x`).
  */
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
@@ -67,7 +67,7 @@ export function selectNodes(g: ProjectGraph, options: SelectOptions): string[] {
   return topologicalOrder(g, [...kept].filter((id) => kinds.has(nodeOf(g, id).kind)));
 }
 
-type MethodName = 'fqn' | 'path' | 'source' | 'tag';
+type MethodName = 'dashboard' | 'fqn' | 'path' | 'source' | 'tag';
 
 const selectorMethods: Readonly<Record<MethodName, SelectorMethod>> = {
   tag: {
@@ -87,6 +87,15 @@ const selectorMethods: Readonly<Record<MethodName, SelectorMethod>> = {
       return idsWhere(g.nodes.values(), (node) => pathsOf(node).some(wanted));
     },
     candidates: (g) => [...g.nodes.values()].flatMap((node) => pathsOf(node).flatMap(withParentFolders)),
+  },
+  // `+dashboard:realtime`: the models (and sources) a dashboard reads.
+  dashboard: {
+    names: 'dashboard',
+    match: (g, value) => {
+      const isWanted = matcher(value);
+      return idsWhere(g.manifest.dashboards.values(), (dashboard) => isWanted(dashboard.name));
+    },
+    candidates: (g) => [...g.manifest.dashboards.values()].map((dashboard) => dashboard.name),
   },
   source: {
     names: 'source',

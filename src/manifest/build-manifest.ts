@@ -1,4 +1,5 @@
 import { TmError } from '../errors.js';
+import { loadDashboards } from '../project/load-dashboards.js';
 import { loadModels } from '../project/load-models.js';
 import { checkReconciles } from '../project/model-kinds.js';
 import type { ProjectConfig } from '../project/load-project.js';
@@ -15,6 +16,8 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
   }
   const byName = new Map(models.map((m) => [m.name, m]));
   checkReconciles(byName);
+  // Checked against the models' contracts as they load: a wrong name never waits for Superset.
+  const dashboards = await loadDashboards(project.projectDir, project.name, byName);
   return {
     projectName: project.name,
     projectDir: project.projectDir,
@@ -22,6 +25,7 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
     models: byName,
     sources: new Map(project.sources.map((s) => [s.name, s])),
     tests: new Map(tests.map((t) => [t.name, t])),
+    dashboards: new Map(dashboards.map((d) => [d.name, d])),
     macros,
   };
 }

@@ -1,4 +1,7 @@
 /** The manifest: everything the project declares, resolved and validated. Plain readonly data. */
+import type { DashboardNode } from '../dashboards/types.js';
+
+export type { DashboardNode };
 
 export type Materialization = 'replace' | 'upsert' | 'snapshot' | 'append' | 'temp';
 
@@ -153,7 +156,8 @@ export interface SingularTestNode {
   readonly severity: 'warn' | 'error';
 }
 
-export type ManifestNode = ModelNode | SourceNode | SingularTestNode;
+/** Dashboards are leaves, like dbt's exposures: edges from the models their charts read. */
+export type ManifestNode = ModelNode | SourceNode | SingularTestNode | DashboardNode;
 
 export interface Manifest {
   readonly projectName: string;
@@ -162,6 +166,7 @@ export interface Manifest {
   readonly models: ReadonlyMap<string, ModelNode>;
   readonly sources: ReadonlyMap<string, SourceNode>;
   readonly tests: ReadonlyMap<string, SingularTestNode>;
+  readonly dashboards: ReadonlyMap<string, DashboardNode>;
   /** Macro partials and helpers by name, from `macros/`. */
   readonly macros: readonly MacroFile[];
 }

@@ -4,12 +4,12 @@ import { EXIT_OK } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
-type NodeKind = 'model' | 'test' | 'source';
+type NodeKind = 'model' | 'test' | 'source' | 'dashboard';
 
 export function registerLsCommand(program: Command): void {
   withSelection(withCommon(program.command('ls').description('list the selected nodes, one per line, in run order')))
     .addOption(new Option('--output <format>', 'output format').choices(['name', 'json', 'path']).default('name'))
-    .addOption(new Option('--resource-type <kinds...>', 'kinds of node to list').choices(['model', 'test', 'source']))
+    .addOption(new Option('--resource-type <kinds...>', 'kinds of node to list').choices(['model', 'test', 'source', 'dashboard']))
     .action(
       action(async (flags: GlobalFlags & SelectionFlags & { output: string; resourceType?: NodeKind[] }) => {
         const nodes = await ls({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, kinds: flags.resourceType });

@@ -1,0 +1,21 @@
+/** The SQLAlchemy URI Superset stores for the marts' database: never with a real password. */
+import { TmError } from '../errors.js';
+import { PASSWORD_MASK } from './superset/bundle.js';
+
+/**
+ * `postgres://u:secret@host:5432/db` -> `postgresql+psycopg2://u:XXXXXXXXXX@host:5432/db`. A URI
+ * without a password stays without one (Superset's CLI import then needs no password; the compose
+ * stack sets the real one afterwards with `superset set-database-uri`).
+ */
+export function supersetUri(url: string, origin: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TmError(`${origin}: not a valid URL (expected postgresql://user@host:5432/database)`);
+  }
+  if (!/^postgres(ql)?(\+psycopg2)?:$/.test(u.protocol)) throw new TmError(`${origin}: Superset reads the marts through PostgreSQL; expected a postgresql:// URL, got ${u.protocol}//...`);
+  const user = u.username === '' ? '' : `${u.username}${u.password === '' ? '' : `:${PASSWORD_MASK}`}@`;
+  const port = u.port === '' ? '' : `:${u.port}`;
+  return `postgresql+psycopg2://${user}${u.hostname}${port}${u.pathname}${u.search}`;
+}

@@ -1,0 +1,70 @@
+/** Runs every chart's query on the target, a few at a time; a failed chart keeps its error, the others still draw. */
+import { qualified, type Target, type TargetSession } from '../engines/target.js';
+import { errorMessage } from '../errors.js';
+import type { Manifest } from '../manifest/types.js';
+import { FORMS } from './forms/index.js';
+import type { ChartData } from './forms/form.js';
+import type { Relation } from './sql.js';
+import type { ChartSpec, DashboardNode } from './types.js';
+
+export interface ChartResult {
+  readonly dashboard: string;
+  readonly chart: string;
+  readonly data: ChartData;
+  readonly rows: number;
+  readonly seconds: number;
+}
+
+export function relationOf(manifest: Manifest, schema: string, chart: ChartSpec): Relation {
+  const model = manifest.models.get(chart.model);
+  if (model === undefined) throw new Error(`chart '${chart.name}' reads '${chart.model}', which is not a model`); // checked at load
+  return { table: qualified(schema, model.name), model };
+}
+
+/** The SQL a chart runs on the target (for `tm dashboards build --show-sql` and for tests). */
+export function chartSql(manifest: Manifest, schema: string, chart: ChartSpec): string {
+  return FORMS[chart.form].query(chart, relationOf(manifest, schema, chart));
+}
+
+export async function runCharts(manifest: Manifest, target: Target, dashboards: readonly DashboardNode[]): Promise<ChartResult[]> {
+  const jobs = dashboards.flatMap((d) => d.charts.map((chart) => ({ dashboard: d.name, chart })));
+  const results: ChartResult[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    const session = await target.acquire();
+    try {
+      await tuneSession(session);
+      for (let i = next++; i < jobs.length; i = next++) {
+        const { dashboard, chart } = jobs[i];
+        const started = performance.now();
+        const rel = relationOf(manifest, target.schema, chart);
+        const form = FORMS[chart.form];
+        let data: ChartData;
+        let rows = 0;
+        try {
+          const found = await session.query(form.query(chart, rel));
+          rows = found.length;
+          data = form.draw(chart, found, rel);
+        } catch (err) {
+          data = { kind: 'error', message: errorMessage(err).split('\n')[0] };
+        }
+        results[i] = { dashboard, chart: chart.name, data, rows, seconds: (performance.now() - started) / 1000 };
+      }
+    } finally {
+      await session.release();
+    }
+  };
+  // Enough sessions to overlap queries on PostgreSQL; PGlite has one.
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(target.maxSessions, 4, jobs.length)) }, worker));
+  return results;
+}
+
+/**
+ * Chart queries are short aggregations: JIT compilation cost seconds for nothing (measured: 3 s of a
+ * 22 s group-by on 5M rows), and a hash aggregate that spills at the default 4MB work_mem is slow.
+ */
+async function tuneSession(session: TargetSession): Promise<void> {
+  for (const setting of ['SET jit = off', `SET work_mem = '64MB'`]) {
+    await session.exec(setting).catch(() => undefined);
+  }
+}
