@@ -4,11 +4,13 @@ import { writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { elapsedSince, type Log } from '../execute/progress.js';
+import { guardRun, type RunGuard } from '../execute/run-guard.js';
 import { runModels, type ExtraNode, type ModelHooks } from '../execute/run-models.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
 import { incrementalExtension } from '../incremental/extension.js';
+import type { ModelLocks } from '../incremental/locks.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
@@ -50,7 +52,7 @@ export interface RunOutcome {
 
 /** Extension point for run-level preparation (e.g. the incremental tier's clocks and locks). */
 export interface RunExtension {
-  readonly prepare?: (ctx: { project: ProjectContext; runtime: Runtime; models: readonly ModelNode[]; now: Date; log: Log; options: RunOptions }) => Promise<RunPreparation>;
+  readonly prepare?: (ctx: { project: ProjectContext; runtime: Runtime; models: readonly ModelNode[]; now: Date; log: Log; options: RunOptions; locks?: ModelLocks }) => Promise<RunPreparation>;
 }
 
 export interface RunPreparation {
@@ -73,14 +75,16 @@ export async function run(options: RunOptions, extension: RunExtension = increme
   const selected = withTempAncestors(ctx, selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] }));
   const models = selected.map((id) => ctx.graph.nodes.get(id) as ModelNode);
   const now = parseNow(options.now);
-  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads));
+  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads, log)); // rel: log for cleanup lines
   const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
   log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
   let results: NodeResult[] = [];
   let extra: RunPreparation = {};
+  let guard: RunGuard | undefined; // rel: write locks of every writing model, interrupt, committed models
   try {
+    guard = await guardRun(runtime.target, models, { wait: options.wait ?? false, log }); // rel
     const baseValues = { now: sqlTimestamp(now), run_started_at: sqlTimestamp(startedAt) };
-    extra = (await extension.prepare?.({ project: ctx, runtime, models, now, log, options })) ?? {};
+    extra = (await extension.prepare?.({ project: ctx, runtime, models, now, log, options, locks: guard.locks })) ?? {}; // rel: locks
     const values = { ...baseValues, ...(extra.values ?? {}) };
     const stateDir = stateDirOf(ctx.project.projectDir);
     const sources = new Map(extra.sources ?? []);
@@ -105,7 +109,7 @@ export async function run(options: RunOptions, extension: RunExtension = increme
       compiledDir: path.join(ctx.targetDir, 'compiled'),
       runId: randomBytes(3).toString('hex'),
       log,
-      hooksFor: extra.hooksFor,
+      hooksFor: guard.hooksFor(extra.hooksFor), // rel
       extraNodes: scheduled?.nodes,
     });
     results = [...modelResults, ...(scheduled?.results() ?? [])];
@@ -126,6 +130,7 @@ export async function run(options: RunOptions, extension: RunExtension = increme
   } finally {
     try {
       await extra.finish?.();
+      await guard?.release(); // rel
     } finally {
       if (!options.keep?.runtime) await runtime.close();
     }

@@ -5,6 +5,7 @@ import { debug } from '../api/debug.js';
 import { ls } from '../api/ls.js';
 import { run } from '../api/run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, TmError } from '../errors.js';
+import { interruptible } from '../execute/signals.js';
 import { registerExtraCommands } from './extra-commands.js';
 import { runEveryFromCli } from './run-every.js';
 
@@ -83,8 +84,7 @@ withSelection(withCommon(program.command('run').description('build the selected 
       debugErrors = Boolean(flags.debug);
       const options = { ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh, now: flags.now, wait: flags.wait };
       if (flags.every !== undefined) return runEveryFromCli(options, flags.every);
-      const outcome = await run(options);
-      return outcome.exitCode;
+      return interruptible(async () => (await run(options)).exitCode); // rel: SIGINT/SIGTERM stop the run cleanly (130/143)
     }),
   );
 

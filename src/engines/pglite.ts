@@ -49,6 +49,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
     label: `pglite:${options.dataDir}`,
     maxSessions: 1,
     sharedByProcesses: false,
+    scratchDir: options.scratchDir,
     async acquire() {
       let release!: () => void;
       const previous = busy;

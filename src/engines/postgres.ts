@@ -76,6 +76,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
     label,
     maxSessions: options.maxSessions,
     sharedByProcesses: true,
+    scratchDir: options.scratchDir,
     async acquire() {
       let client: pg.PoolClient;
       try {

@@ -58,6 +58,8 @@ export interface Target {
   acquire(): Promise<TargetSession>;
   /** PostgreSQL only: a connection of its own (same application_name as the pool's). */
   readonly openDedicated?: () => Promise<DedicatedSession>;
+  /** The run's scratch folder (execute/scratch.ts) when the target was opened for a run. */
+  readonly scratchDir?: string;
   /** The run's registry of staging relations, when the target was opened for a run. */
   readonly staging?: RunStaging;
   close(): Promise<void>;

@@ -90,7 +90,7 @@ export async function runModels(input: RunModelsInput): Promise<NodeResult[]> {
   const results = new Map<string, NodeResult>();
   const total = models.length;
   const indexOf = new Map(models.map((m, i) => [m.uniqueId, i + 1]));
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'tm-run-'));
+  const scratch = await mkdtemp(path.join(input.target.scratchDir ?? os.tmpdir(), 'models-')); // rel: inside the run's folder
 
   const ensureInDuck = async (session: DuckSession, name: string): Promise<void> => {
     if (inDuck.has(name)) return;

@@ -19,7 +19,7 @@ import {
 } from '../state/store.js';
 import { dateOf, dayBefore, earliest, hotStartOf, isIsoDate, latest, snapshotOf, timestampLiteral } from './clock.js';
 import { diffFiles, isEmptyDiff } from './file-diff.js';
-import { lockModels } from './locks.js';
+import { lockModels, type ModelLocks } from './locks.js';
 import { filesOf, inputsOf, onlyFeedsSkipped, planModel, seenSince, tracksFiles, type Inputs, type ModelPlan } from './plan.js';
 import { incrementalSettings, isIncrementalModel, modelFingerprint, renderConfigTemplate, type IncrementalSettings } from './settings.js';
 import { prepareWindowedSource } from './source-window.js';
@@ -46,6 +46,8 @@ interface PrepareContext {
   readonly now: Date;
   readonly log: Log;
   readonly options: RunOptions;
+  /** rel: the run's write locks (run-guard.ts), taken for all its models in one order. */
+  readonly locks?: ModelLocks;
 }
 
 /** What the run knows about its incremental models before reading any data. */
@@ -78,8 +80,8 @@ async function prepareIncremental(ctx: PrepareContext): Promise<RunPreparation> 
   const settings = new Map(incremental.map((m) => [m.name, incrementalSettings(m, manifest, hb)]));
   const stateId = await ensureState(target);
   const lockOf = (m: ModelNode) => settings.get(m.name)!.reconciles ?? m.name;
-  const locks = await lockModels(target, incremental.map(lockOf), { wait: options.wait ?? false });
-  const cleanups: (() => Promise<void>)[] = [() => locks.release()];
+  const locks = ctx.locks ?? (await lockModels(target, incremental.map(lockOf), { wait: options.wait ?? false })); // rel: run-level locks
+  const cleanups: (() => Promise<void>)[] = ctx.locks ? [] : [() => locks.release()]; // rel: the run releases its own
   const finish = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     cleanups.length = 0;
