@@ -52,7 +52,10 @@ export async function interruptible(work: () => Promise<number>, options: Interr
     }
     write(`tm: ${signal} received: stopping (statements in flight cancelled; again to stop at once)`);
     void requestCancel(signal);
-    setTimeout(() => process.exit(report(signal)), DEADLINE_MS).unref();
+    setTimeout(() => {
+      write(`tm: cleanup did not finish within ${DEADLINE_MS / 1000}s; exiting (the next run drops what is left)`);
+      process.exit(report(signal));
+    }, DEADLINE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
