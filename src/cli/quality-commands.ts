@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { build } from '../api/build.js';
 import { test } from '../api/test.js';
 import { TmError } from '../errors.js';
+import { interruptible } from '../execute/signals.js';
 import { action, commonOptions, withCommon, withSelection } from './main.js';
 
 type Flags = Parameters<typeof commonOptions>[0] & {
@@ -44,11 +45,11 @@ export function registerQualityCommands(program: Command): void {
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
     .action(
       action(async (flags: Flags & { fullRefresh?: boolean }) => {
-        const outcome = await build({
+        // rel: SIGINT/SIGTERM stop a build as they stop a run (130/143)
+        return interruptible(async () => (await build({
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
           fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit,
-        });
-        return outcome.exitCode;
+        })).exitCode);
       }),
     );
 }

@@ -105,7 +105,15 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
             const cols = columns.map(quoteIdent).join(', ');
             const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
             // The server is in COPY now, waiting for rows: a kill or a terminated backend here is "during COPY".
+            // An error before the file is piped in (backend terminated) must fail the load, not crash the process.
+            let early: Error | undefined;
+            const onEarlyError = (err: Error) => {
+              early = err;
+            };
+            copy.on('error', onEarlyError);
             if (copyOptions?.model) await pausePoint('during-copy', copyOptions.model);
+            copy.off('error', onEarlyError);
+            if (early) throw early;
             await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy);
             return copy.rowCount;
           } finally {
