@@ -45,7 +45,7 @@ export function openCycleRunner(options: RunOptions): CycleRunner {
           const context = await loadProjectContext(options);
           kept = { context, fingerprint: await projectFingerprint(context) };
         }
-        kept.runtime ??= await openRuntime(kept.context.project.projectDir, options.target, options.threads);
+        kept.runtime ??= await openRuntime(kept.context.project.projectDir, options.target, options.threads, { log: options.log });
         const outcome = await run({ ...options, fullRefresh: cycles === 0 ? options.fullRefresh : false, keep: { context: kept.context, runtime: kept.runtime } });
         result = { ok: outcome.exitCode === 0, outcome };
       } catch (err) {

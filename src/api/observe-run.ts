@@ -51,7 +51,7 @@ export interface RunObservation {
 }
 
 /**
- * Everything a run reads before it plans: the locks of its incremental models (skipped when another
+ * Everything a run reads before it plans: the locks of its models that write (skipped when another
  * process holds one), their state, the files of their sources, the stream clock and each model's
  * `source_since`. When no file changed since the models' last runs, no row is read at all.
  */
@@ -66,11 +66,14 @@ export async function observeRun(input: ObserveInput): Promise<RunObservation> {
   };
   try {
     const stateId = incremental.length ? (input.readOnly ? await readStateId(runtime.target) : await ensureState(runtime.target)) : undefined;
-    const locks = await lockModels(runtime.target, incremental.map(relationOf), { wait: input.wait });
+    // Every model that writes takes its table's lock, all in one sorted pass: two runs never write one
+    // table at once, and runs that wait (--wait) cannot deadlock.
+    const writers = models.filter((m) => m.config.materialized !== 'temp');
+    const locks = await lockModels(runtime.target, writers.map(relationOf), { wait: input.wait });
     cleanups.push(() => locks.release());
-    const active = incremental.filter((m) => locks.held.has(relationOf(m)));
-    const locked = new Set(incremental.filter((m) => !locks.held.has(relationOf(m))).map((m) => m.name));
-    for (const m of incremental.filter((x) => locked.has(x.name))) {
+    const locked = new Set(writers.filter((m) => !locks.held.has(relationOf(m))).map((m) => m.name));
+    const active = incremental.filter((m) => !locked.has(m.name));
+    for (const m of writers.filter((x) => locked.has(x.name))) {
       input.log(`tm: ${m.name} is being run by another tm process (lock on ${relationOf(m)} held): skipped; --wait waits for it`);
     }
     const stored = await readStoredState(runtime.target, active.map((m) => m.name), active.map(relationOf));

@@ -4,6 +4,7 @@ import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/ru
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { startRunRecord } from '../execute/cancel.js';
 import { elapsedSince, type Log } from '../execute/progress.js';
 import { executePlan, type ExtraNode } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
@@ -82,7 +83,8 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   const ctx = options.keep?.context ?? (await loadProjectContext(options));
   const models = selectedModels(ctx, options);
   const now = parseNow(options.now);
-  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads, { createSchema: !options.dryRun }));
+  startRunRecord();
+  const runtime = options.keep?.runtime ?? (await openRuntime(ctx.project.projectDir, options.target, options.threads, { write: !options.dryRun, log }));
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);

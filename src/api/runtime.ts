@@ -1,64 +1,98 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { openDuckDb, quoteIdent, type DuckDb } from '../engines/duckdb.js';
 import { openPostgresTarget } from '../engines/postgres.js';
 import type { Target, TargetSession } from '../engines/target.js';
+import { onCancel } from '../execute/cancel.js';
+import type { Log } from '../execute/progress.js';
+import { openRunFolders, type RunFolders } from '../execute/scratch.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
+import { applicationNameOf, openRunRegistry, type RunRegistry } from '../state/run-registry.js';
 
 /** The open connections of one command: the target database and a DuckDB for compute. */
 export interface Runtime {
+  /** Id of this run (of the process's runtime, across `--every` cycles): names its folders, lock and backends. */
+  readonly runId: string;
   readonly config: TargetConfig;
   readonly target: Target;
   readonly duck: DuckDb;
   close(): Promise<void>;
 }
 
-export async function openTarget(config: TargetConfig, threads: number): Promise<Target> {
+/** A run's identity, when the target is opened for one: its backends' application_name and its scratch folder. */
+export interface RunScope {
+  readonly runId: string;
+  readonly scratchDir: string;
+}
+
+export async function openTarget(config: TargetConfig, threads: number, run?: RunScope): Promise<Target> {
   if (config.type === 'pglite') {
     // Loaded only for a PGlite target: a PostgreSQL run (a hot cycle) does not pay for its WASM.
     const { openPgliteTarget } = await import('../engines/pglite.js');
-    return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema });
+    return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema, scratchDir: run?.scratchDir });
   }
   // Each running model may hold one session and borrow more to build indexes in parallel.
-  return openPostgresTarget({ name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1) });
+  return openPostgresTarget({
+    name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1),
+    applicationName: run ? applicationNameOf(run.runId) : undefined, scratchDir: run?.scratchDir,
+  });
 }
 
-/** Opens the target and DuckDB; `createSchema: false` (a dry run) leaves a missing target schema missing. */
-export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number, options: { createSchema?: boolean } = {}): Promise<Runtime> {
+const stdoutLog: Log = (line) => process.stdout.write(line + '\n');
+
+export interface RuntimeOptions {
+  /** Progress lines (the cleanup of dead runs); default stdout. */
+  readonly log?: Log;
+  /**
+   * False for a dry run: writes nothing to the target (no schema, no run registry, no cleanup of
+   * dead runs' staging tables, which the next real run does).
+   */
+  readonly write?: boolean;
+}
+
+/**
+ * Opens what a run needs, and first cleans what dead runs left: their scratch and spill folders
+ * (execute/scratch.ts) and their staging tables (state/run-registry.ts), one line each when there were any.
+ */
+export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? stdoutLog;
+  const write = options.write ?? true;
   const config = await loadTargetConfig(projectDir, targetName);
   const threads = threadsOverride ?? config.threads;
   await mkdir(config.duckdb.tempDirectory, { recursive: true });
-  const target = await openTarget(config, threads);
-  let duck: DuckDb;
+  const runId = randomBytes(8).toString('hex');
+  // Spill files get a folder per run: DuckDB names them alike, and two tm processes on one project
+  // (a hot loop and a cold run) must never read each other's.
+  const { folders, removed } = openRunFolders(runId, config.duckdb.tempDirectory);
+  if (removed.length) log(`tm: removed ${removed.length} scratch folder${removed.length === 1 ? '' : 's'} left by runs that died (${removed.join(', ')})`);
+  const undo: (() => Promise<unknown> | unknown)[] = [() => folders.remove()];
+  const closeAll = async () => {
+    for (const step of undo.splice(0).reverse()) await Promise.resolve().then(step).catch(() => undefined);
+  };
   try {
+    const opened = await openTarget(config, threads, { runId, scratchDir: folders.tmp });
+    undo.push(() => opened.close());
     // Fail fast, before any work, when the target cannot be reached.
-    const session = await target.acquire();
+    const session = await opened.acquire();
     try {
-      if (options.createSchema ?? true) await ensureTargetSchema(session, target.schema);
+      if (write) await ensureTargetSchema(session, opened.schema);
       else await session.query('SELECT 1');
     } finally {
       await session.release();
     }
-    // Spill files get a folder per process: DuckDB names them alike, and two tm processes on one project
-    // (a hot loop and a cold run) must never read each other's.
-    duck = await openDuckDb({
-      ...config.duckdb,
-      tempDirectory: path.join(config.duckdb.tempDirectory, `run-${process.pid}-${Date.now()}`),
-      removeTempDirectoryOnClose: true,
-    });
+    const registry: RunRegistry | undefined = write ? await openRunRegistry(opened, runId, log) : undefined;
+    if (registry) undo.push(() => registry.close());
+    const target: Target = registry ? { ...opened, staging: registry } : opened;
+    const duck: DuckDb = await openDuckDb({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true });
+    undo.push(() => duck.close());
+    // A signal cancels the statements in flight: PostgreSQL's from another session, DuckDB's by interrupt.
+    if (registry) undo.push(onCancel(() => registry.cancelInFlight()));
+    undo.push(onCancel(() => duck.interrupt()));
+    return { runId, config, target, duck, close: closeAll };
   } catch (err) {
-    await target.close();
+    await closeAll();
     throw err;
   }
-  return {
-    config,
-    target,
-    duck,
-    async close() {
-      duck.close();
-      await target.close();
-    },
-  };
 }
 
 /**

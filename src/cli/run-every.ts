@@ -1,28 +1,23 @@
 import { parseDuration, runEvery } from '../api/run-loop.js';
 import type { RunOptions } from '../api/run.js';
 import { EXIT_OK } from '../errors.js';
+import { interruptible } from '../execute/signals.js';
 
 /**
  * `tm run --every <duration>`: cycles until SIGINT or SIGTERM, which end the loop after the current
- * cycle (exit 0); a second signal stops at once.
+ * cycle (exit 0); a second signal stops the cycle in progress as a single run stops (130/143).
  */
 export async function runEveryFromCli(options: RunOptions, every: string): Promise<number> {
   const everyMs = parseDuration(every);
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+  const finishCycle = (signal: NodeJS.Signals) => {
     process.stdout.write(`tm: ${signal} received, stopping after the current cycle (again to stop now)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
+  return interruptible(async () => {
     process.stdout.write(`tm: running every ${every} until SIGINT or SIGTERM\n`);
     const outcome = await runEvery({ ...options, everyMs, signal: controller.signal });
     process.stdout.write(`tm: stopped after ${outcome.cycles} cycle${outcome.cycles === 1 ? '' : 's'} (${outcome.failures} failed)\n`);
     return EXIT_OK;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  }, { onFirstSignal: finishCycle });
 }

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { throwIfCancelled } from '../execute/cancel.js';
 
 export interface DuckDbSettings {
   /** DuckDB memory cap, e.g. `1GB`; beyond it DuckDB spills to `tempDirectory`. */
@@ -26,6 +27,8 @@ export interface DuckSession {
 /** An in-memory DuckDB database; tables created in it are shared by all its sessions. */
 export interface DuckDb {
   connect(): Promise<DuckSession>;
+  /** Interrupts the statements running on every session (a run cancelled by a signal). */
+  interrupt(): void;
   close(): void;
 }
 
@@ -49,9 +52,12 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
       await connection.run(`SET TimeZone = 'UTC'`);
       return {
         async run(sql) {
+          // Once the run is cancelled no new statement starts (an interrupt only stops the running ones).
+          throwIfCancelled();
           await connection.run(sql);
         },
         async all<R>(sql: string) {
+          throwIfCancelled();
           const reader = await connection.runAndReadAll(sql);
           return reader.getRowObjectsJson() as unknown as R[];
         },
@@ -59,6 +65,15 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
           connection.closeSync();
         },
       };
+    },
+    interrupt() {
+      for (const s of sessions) {
+        try {
+          s.interrupt();
+        } catch {
+          /* closed */
+        }
+      }
     },
     close() {
       for (const s of sessions) {

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { TmError } from '../errors.js';
+import { pausePoint } from '../execute/pause-point.js';
 import { quoteIdent } from './duckdb.js';
+import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 
 /** Same rule as the PostgreSQL target: dates, timestamps, numerics and int8 come back as strings. */
@@ -15,6 +17,8 @@ export interface PgliteTargetOptions {
   /** Data directory (absolute). */
   readonly dataDir: string;
   readonly schema: string;
+  /** The run's scratch folder (default: a folder of its own under the temp folder). */
+  readonly scratchDir?: string;
 }
 
 /**
@@ -22,16 +26,20 @@ export interface PgliteTargetOptions {
  * and CSV arrives through `/dev/blob` from files DuckDB wrote in bounded chunks.
  */
 export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Target> {
-  await mkdir(options.dataDir, { recursive: true });
+  await mkdir(path.dirname(options.dataDir), { recursive: true });
+  // One process at a time (PGlite has no lock of its own): a second one gets an error naming the first.
+  const folderLock = lockPgliteFolder(options.dataDir);
   let db: PGlite;
   try {
+    await mkdir(options.dataDir, { recursive: true });
     db = await PGlite.create(options.dataDir, { parsers });
     await db.exec(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'`);
   } catch (err) {
+    folderLock.release();
     throw new TmError(`cannot open the PGlite database at ${options.dataDir}: ${(err as Error).message}`, 2, { cause: err });
   }
   let busy: Promise<void> = Promise.resolve();
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'tm-pglite-'));
+  const tmp = options.scratchDir ? await mkdtemp(path.join(options.scratchDir, 'pglite-')) : await mkdtemp(path.join(os.tmpdir(), 'tm-pglite-'));
   let seq = 0;
   return {
     kind: 'pglite',
@@ -41,6 +49,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
     label: `pglite:${options.dataDir}`,
     maxSessions: 1,
     sharedByProcesses: false,
+    scratchDir: options.scratchDir,
     async acquire() {
       let release!: () => void;
       const previous = busy;
@@ -55,7 +64,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         async exec(sql) {
           await db.exec(sql);
         },
-        async copyCsvIn(table, columns, write) {
+        async copyCsvIn(table, columns, write, copyOptions) {
           // DuckDB writes the CSV in chunks of bounded size; each chunk goes in as one blob.
           const dir = path.join(tmp, `in-${seq++}`);
           await write(dir, true);
@@ -63,6 +72,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
           let rows = 0;
           try {
             const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
+            if (copyOptions?.model) await pausePoint('during-copy', copyOptions.model);
             for (const f of files) {
               const blob = new Blob([await readFile(path.join(dir, f))]);
               const result = await db.query(`COPY ${table} (${cols}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
@@ -87,8 +97,12 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
     },
     async close() {
       await busy;
-      await db.close();
-      await rm(tmp, { recursive: true, force: true });
+      try {
+        await db.close();
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+        folderLock.release();
+      }
     },
   };
 }

@@ -6,8 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TmError } from '../errors.js';
+import { throwIfCancelled } from '../execute/cancel.js';
+import { pausePoint } from '../execute/pause-point.js';
 import { quoteIdent } from './duckdb.js';
-import type { Target, TargetSession } from './target.js';
+import type { DedicatedSession, Target, TargetSession } from './target.js';
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
 const RAW_TYPES = new Set([1082, 1114, 1184, 1700, 20, 1083, 1266]);
@@ -23,6 +25,10 @@ export interface PostgresTargetOptions {
   readonly url: string;
   readonly schema: string;
   readonly maxSessions: number;
+  /** `tm:<run id>`: lets a run find (and cancel) its own backends in pg_stat_activity. */
+  readonly applicationName?: string;
+  /** The run's scratch folder for COPY files (default: a folder of its own under the temp folder). */
+  readonly scratchDir?: string;
 }
 
 /** Host, port and database of a URL, without user or password. */
@@ -50,17 +56,17 @@ function connectionError(err: unknown, label: string): TmError {
 export async function openPostgresTarget(options: PostgresTargetOptions): Promise<Target> {
   const where = describeUrl(options.url);
   const label = `${where.host}:${where.port}/${where.database}`;
-  const pool = new pg.Pool({
+  const clientConfig = {
     connectionString: options.url,
-    max: options.maxSessions,
     types,
-    application_name: 'tm',
+    application_name: options.applicationName ?? 'tm',
     connectionTimeoutMillis: 10_000,
     options: '-c TimeZone=UTC -c DateStyle=ISO',
-  });
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.maxSessions });
   pool.on('error', () => undefined); // an idle client lost: the next acquire reconnects
   const prepared = new WeakSet<pg.PoolClient>();
-  let scratch: Promise<string> | undefined;
+  let scratch: Promise<string> | undefined = options.scratchDir ? Promise.resolve(options.scratchDir) : undefined;
   let fileSeq = 0;
   const target: Target = {
     kind: 'postgres',
@@ -70,6 +76,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
     label,
     maxSessions: options.maxSessions,
     sharedByProcesses: true,
+    scratchDir: options.scratchDir,
     async acquire() {
       let client: pg.PoolClient;
       try {
@@ -86,7 +93,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
         async exec(sql) {
           await client.query(sql);
         },
-        async copyCsvIn(table, columns, write) {
+        async copyCsvIn(table, columns, write, copyOptions) {
           // DuckDB writes the rows to a file, then COPY streams it in. Not a FIFO: a DuckDB worker thread
           // writing into a pipe waits as long as PostgreSQL parses (measured: a 5M-row load blocked one of two
           // threads for 18 s and slowed the next model's compute 4x); the file takes 1-2 s to write.
@@ -94,8 +101,19 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           const file = path.join(await scratch, `copy-${fileSeq++}.csv`);
           try {
             await write(file, false);
+            throwIfCancelled();
             const cols = columns.map(quoteIdent).join(', ');
             const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+            // The server is in COPY now, waiting for rows: a kill or a terminated backend here is "during COPY".
+            // An error before the file is piped in (backend terminated) must fail the load, not crash the process.
+            let early: Error | undefined;
+            const onEarlyError = (err: Error) => {
+              early = err;
+            };
+            copy.on('error', onEarlyError);
+            if (copyOptions?.model) await pausePoint('during-copy', copyOptions.model);
+            copy.off('error', onEarlyError);
+            if (early) throw early;
             await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy);
             return copy.rowCount;
           } finally {
@@ -126,9 +144,35 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       }
       return session;
     },
+    async openDedicated() {
+      const client = new pg.Client(clientConfig);
+      let lost = false;
+      client.on('error', () => {
+        lost = true;
+      });
+      client.on('end', () => {
+        lost = true;
+      });
+      try {
+        await client.connect();
+      } catch (err) {
+        throw connectionError(err, label);
+      }
+      const session: DedicatedSession = {
+        async query<R>(sql: string, params?: readonly unknown[]) {
+          return (await client.query(sql, params as unknown[] | undefined)).rows as R[];
+        },
+        lost: () => lost,
+        async close() {
+          await client.end().catch(() => undefined);
+        },
+      };
+      return session;
+    },
     async close() {
       await pool.end();
-      if (scratch) await rm(await scratch, { recursive: true, force: true });
+      // The run's scratch folder belongs to the run (execute/scratch.ts), not to the target.
+      if (scratch && !options.scratchDir) await rm(await scratch, { recursive: true, force: true });
     },
   };
   return target;

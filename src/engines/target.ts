@@ -14,10 +14,33 @@ export interface TargetSession {
    * `COPY table (columns) FROM STDIN (FORMAT csv)` fed by `write`; returns rows copied.
    * Rows go from DuckDB's CSV writer to the server without passing through JavaScript objects.
    */
-  copyCsvIn(table: string, columns: readonly string[], write: CsvWriter): Promise<number>;
+  copyCsvIn(table: string, columns: readonly string[], write: CsvWriter, options?: CopyOptions): Promise<number>;
   /** `COPY (query) TO STDOUT (FORMAT csv, HEADER)` into a local file, for reading target rows in DuckDB. */
   copyCsvOut(query: string, file: string): Promise<number>;
   release(): Promise<void>;
+}
+
+export interface CopyOptions {
+  /** The model being loaded: names the `during-copy` pause point (tests kill runs there). */
+  readonly model?: string;
+}
+
+/** A connection outside the pool, for the life of a run: it holds the run's advisory lock. */
+export interface DedicatedSession {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** True once the connection failed (the server restarted, the backend was terminated). */
+  readonly lost: () => boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Staging relations belong to a run (see state/run-registry.ts): recorded in the transaction that
+ * creates them, forgotten in the one that swaps them in or drops them.
+ */
+export interface RunStaging {
+  readonly runId: string;
+  record(tx: TargetSession, schema: string, name: string): Promise<void>;
+  forget(tx: TargetSession, schema: string, name: string): Promise<void>;
 }
 
 export interface Target {
@@ -33,6 +56,12 @@ export interface Target {
   /** Whether advisory locks mean anything (several processes can reach the database). */
   readonly sharedByProcesses: boolean;
   acquire(): Promise<TargetSession>;
+  /** PostgreSQL only: a connection of its own (same application_name as the pool's). */
+  readonly openDedicated?: () => Promise<DedicatedSession>;
+  /** The run's scratch folder (execute/scratch.ts) when the target was opened for a run. */
+  readonly scratchDir?: string;
+  /** The run's registry of staging relations, when the target was opened for a run. */
+  readonly staging?: RunStaging;
   close(): Promise<void>;
 }
 

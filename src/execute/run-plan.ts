@@ -11,6 +11,8 @@ import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { ModelStep, RunPlan } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { recordCheck } from '../state/store.js';
+import { strategyFor } from '../materialize/index.js';
+import { cancelRequested, noteCommitted } from './cancel.js';
 import { buildModel, importModel, type StepEnv } from './model-step.js';
 import { elapsedSince, formatCount, modelLine, type Log } from './progress.js';
 import { runInOrder } from './scheduler.js';
@@ -59,7 +61,8 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
   const results = new Map<string, NodeResult>();
   const total = plan.steps.length;
   const indexOf = new Map(plan.steps.map((s, i) => [s.model.uniqueId, i + 1]));
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'tm-run-'));
+  // Inside the run's own folder when it has one (execute/scratch.ts: removed at exit, or by the next run).
+  const scratch = await mkdtemp(path.join(input.target.scratchDir ?? os.tmpdir(), 'models-'));
   const env = stepEnv(input, scratch);
 
   const runStep = async (step: ModelStep): Promise<'success' | 'error'> => {
@@ -77,6 +80,10 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
       } as NodeResult);
       log(modelLine(indexOf.get(model.uniqueId)!, total, status === 'success' ? 'OK' : status === 'skipped' ? 'SKIP' : 'ERROR', model.name, detail, seconds, waited));
     };
+    if (cancelRequested()) {
+      finish('skipped', 'interrupted: not started', { rows: 0, message: 'interrupted: not started' });
+      return 'success';
+    }
     if (step.action === 'skip') {
       finish('skipped', step.reason, { rows: 0, message: step.reason });
       return 'success';
@@ -89,6 +96,7 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
     const session = await input.duck.connect();
     try {
       const result = await buildModel(step, env, session);
+      if (strategyFor(model.config.materialized).lives === 'target') noteCommitted(model.name);
       finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`), { rows: result.rows, deleted: result.deleted });
       return 'success';
     } catch (err) {

@@ -1,6 +1,7 @@
 import { quoteIdent } from '../engines/duckdb.js';
 import { transaction, type TargetSession } from '../engines/target.js';
 import { TmError } from '../errors.js';
+import { throwIfCancelled } from '../execute/cancel.js';
 import { pausePoint } from '../execute/pause-point.js';
 import type { ModelNode } from '../manifest/types.js';
 import { writeModelState } from '../state/store.js';
@@ -34,6 +35,7 @@ export function rowKey(model: ModelNode): readonly string[] {
  * missing (truncate it on a full refresh), COPY the run's rows into a staging table, let the
  * strategy apply them, delete rows past the model's retention, write the model's state
  * (`input.state`), commit. A failure anywhere, or a killed process, leaves table and state as they were.
+ * Pause points (tests kill runs there): before-copy, during-copy, before-commit, after-commit.
  */
 export async function applyBatch(input: MaterializeInput, apply: (batch: Batch) => Promise<BatchOutcome>): Promise<MaterializeResult> {
   const { model, relation, target } = input;
@@ -41,20 +43,25 @@ export async function applyBatch(input: MaterializeInput, apply: (batch: Batch) 
   const key = rowKey(model);
   const session = await target.acquire();
   try {
-    return await transaction(session, async (tx) => {
-      await ensureSchema(tx, relation.schema);
+    const result = await transaction(session, async (tx) => {
+      await ensureSchema(tx, relation.schema, { inTransaction: true });
       const created = await ensureTable(tx, relation, model);
       // A full refresh empties the model's own table; a model that writes into another's (a reconciliation) never does.
       if (input.fullRefresh && !created && relation.name === model.name) await tx.exec(`TRUNCATE TABLE ${relation.qualified}`);
       const stage = quoteIdent(pgName(`tm_incoming_${model.name}_${input.runId}`));
       await tx.exec(`CREATE TEMP TABLE ${stage} (LIKE ${relation.qualified} INCLUDING DEFAULTS) ON COMMIT DROP`);
-      await input.result.loadInto(tx, stage);
+      await pausePoint('before-copy', model.name);
+      throwIfCancelled();
+      await input.result.loadInto({ ...tx, copyCsvIn: (table, cols, write, options) => tx.copyCsvIn(table, cols, write, { model: model.name, ...options }) }, stage);
       const outcome = await apply({ tx, input, stage, columns, key });
       const deleted = (outcome.deleted ?? 0) + (await applyRetention(tx, input));
       if (input.state) await writeModelState(tx, input.target.schema, input.state);
       await pausePoint('before-commit', model.name);
+      throwIfCancelled();
       return { rows: outcome.rows, deleted, summary: outcome.summary };
     });
+    await pausePoint('after-commit', model.name);
+    return result;
   } catch (err) {
     throw explainTargetError(err, model);
   } finally {

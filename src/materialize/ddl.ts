@@ -49,6 +49,17 @@ export async function tableExists(session: TargetSession, schema: string, name: 
   return rows[0]?.ok === true;
 }
 
-export async function ensureSchema(session: TargetSession, schema: string): Promise<void> {
-  await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+/**
+ * Creates the schema when missing. IF NOT EXISTS alone races (two sessions both insert into
+ * pg_namespace: 23505): the check comes first, so inside a transaction (where an error would abort it)
+ * nothing is tried when the schema is there, and outside one a concurrent creation is no error.
+ */
+export async function ensureSchema(session: TargetSession, schema: string, options: { inTransaction?: boolean } = {}): Promise<void> {
+  const [row] = await session.query<{ ok: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok`, [schema]);
+  if (row?.ok) return;
+  try {
+    await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (err) {
+    if (options.inTransaction || !['23505', '42P06'].includes((err as { code?: string }).code ?? '')) throw err;
+  }
 }

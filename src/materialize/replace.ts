@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { quoteIdent } from '../engines/duckdb.js';
 import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
 import { TmError } from '../errors.js';
+import { throwIfCancelled } from '../execute/cancel.js';
+import { pausePoint } from '../execute/pause-point.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, primaryKeyName, tableExists } from './ddl.js';
 import type { MaterializationStrategy, MaterializeInput } from './types.js';
 
@@ -23,6 +25,10 @@ interface DependentView {
  * Full rebuild, swapped in atomically: load a staging table, build its key and indexes (in parallel on
  * PostgreSQL), then rename it into place in one short transaction. Readers see old rows or new rows,
  * never an empty table; a failure leaves the old table as it was and no staging table behind.
+ *
+ * The staging table is recorded as the run's (state/run-registry.ts) in the transaction that creates
+ * it and forgotten in the one that swaps it in: a run killed in between leaves a table the next run
+ * drops. Pause points (tests kill runs there): before-copy, during-copy, before-swap, in-swap, after-swap.
  */
 export const replace: MaterializationStrategy = { lives: 'target', apply: (input) => replaceTable(input) };
 
@@ -33,19 +39,42 @@ async function replaceTable(input: MaterializeInput) {
   const session = await target.acquire();
   try {
     await ensureSchema(session, relation.schema);
-    await session.exec(`DROP TABLE IF EXISTS ${stage}`);
-    await session.exec(createTableSql(stage, model));
-    for (const sql of commentSql(stage, model)) await session.exec(sql);
-    const rows = await input.result.loadInto(session, stage);
+    await transaction(session, async (tx) => {
+      await target.staging?.record(tx, relation.schema, stageName);
+      await tx.exec(`DROP TABLE IF EXISTS ${stage}`);
+      await tx.exec(createTableSql(stage, model));
+      for (const sql of commentSql(stage, model)) await tx.exec(sql);
+    });
+    await pausePoint('before-copy', model.name);
+    throwIfCancelled();
+    const rows = await input.result.loadInto(forModel(session, model.name), stage);
+    throwIfCancelled();
     const built = await buildIndexes(target, session, relation.schema, stageName, input);
+    await pausePoint('before-swap', model.name);
+    throwIfCancelled();
     await swapIn(session, input, stageName, built);
+    await pausePoint('after-swap', model.name);
     return { rows, summary: `CREATE ${rows}` };
   } catch (err) {
-    await session.exec(`DROP TABLE IF EXISTS ${stage}`).catch(() => undefined);
+    await dropStage(session, input, stageName);
     throw err;
   } finally {
     await session.release();
   }
+}
+
+/** The session, with COPY loads labelled by the model (for the `during-copy` pause point). */
+function forModel(session: TargetSession, model: string): TargetSession {
+  return { ...session, copyCsvIn: (table, columns, write, options) => session.copyCsvIn(table, columns, write, { model, ...options }) };
+}
+
+/** After a failure: the staging table goes, and its record with it (both at once, or neither). */
+async function dropStage(session: TargetSession, input: MaterializeInput, stageName: string): Promise<void> {
+  const { relation, target } = input;
+  await transaction(session, async (tx) => {
+    await tx.exec(`DROP TABLE IF EXISTS ${qualified(relation.schema, stageName)}`);
+    await target.staging?.forget(tx, relation.schema, stageName);
+  }).catch(() => undefined); // connection lost: the run's close (or the next run) drops it
 }
 
 interface BuiltIndex {
@@ -136,6 +165,9 @@ async function swapIn(session: TargetSession, input: MaterializeInput, stageName
         }
         for (const g of grants) await tx.exec(`GRANT ${g.privilege} ON ${relation.qualified} TO ${g.grantee}`);
         for (const v of [...views].sort((a, b) => a.depth - b.depth)) await recreateView(tx, v);
+        await input.target.staging?.forget(tx, relation.schema, stageName);
+        await pausePoint('in-swap', input.model.name);
+        throwIfCancelled();
       });
       return;
     } catch (err) {

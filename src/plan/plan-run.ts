@@ -16,7 +16,7 @@ export interface ObservedState {
   readonly seen: ReadonlyMap<string, readonly SeenFile[]>;
   /** Tables of incremental models (or of the ones they reconcile) that exist. */
   readonly existing: ReadonlySet<string>;
-  /** Incremental models whose lock another process holds. */
+  /** Models that write and whose table's lock another process holds. */
   readonly locked: ReadonlySet<string>;
 }
 
@@ -84,11 +84,12 @@ export function planRun(input: PlanInput): RunPlan {
     const config = incrementalConfigOf(model);
     if (config) decided.set(model.name, planIncremental(input, model, config, runValues, now));
   }
-  const idleReader = (name: string) => decided.get(name) !== undefined && decided.get(name)!.action !== 'build';
+  const idleReader = (name: string) => input.state.locked.has(name) || (decided.get(name) !== undefined && decided.get(name)!.action !== 'build');
   const steps = models.map((model): ModelStep => {
     const step = decided.get(model.name);
     if (step) return step;
     const base = { model, values: runValues, isIncremental: false, relationName: model.name, recordsCheck: false };
+    if (input.state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
     if (model.config.materialized === 'temp' && onlyFeeds(manifest, model, models, idleReader)) {
       return { ...base, action: 'check', reason: 'not needed: its readers have nothing new' };
     }

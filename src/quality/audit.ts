@@ -4,7 +4,7 @@
  */
 import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
 import { qualified, type Target, type TargetSession } from '../engines/target.js';
-import { pgName } from '../materialize/ddl.js';
+import { ensureSchema, pgName } from '../materialize/ddl.js';
 
 export function auditSchemaOf(targetSchema: string): string {
   return pgName(`${targetSchema}_tm_audit`);
@@ -18,10 +18,8 @@ export function auditTable(targetSchema: string, name: string): string {
 export async function ensureAuditSchema(target: Target): Promise<void> {
   const session = await target.acquire();
   try {
-    await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(auditSchemaOf(target.schema))}`);
-  } catch (err) {
-    // Another process made it at the same moment.
-    if (!['23505', '42P06'].includes((err as { code?: string }).code ?? '')) throw err;
+    // Outside a transaction: a schema another process makes at the same moment is no error.
+    await ensureSchema(session, auditSchemaOf(target.schema));
   } finally {
     await session.release();
   }

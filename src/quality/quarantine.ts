@@ -69,6 +69,9 @@ async function quarantineSource(
   ];
   const files = [...new Set([...p.files.map((f) => f.uri), ...p.unreadableFiles.map((f) => f.uri)])];
   const rows = await transaction(pg, async (tx) => {
+    // One writer per quarantine table at a time, until commit: two runs at once would both create the
+    // table (a catalog race) or both delete the same files' rows and insert theirs (rows written twice).
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tm_quarantine'), hashtext($1))`, [table]);
     await ensureTable(tx, targetSchema, source.name, table, columns);
     await tx.query(`DELETE FROM ${table} WHERE _tm_file = ANY($1::text[])`, [files]);
     const excluded = Object.values(p.excluded).reduce((a, b) => a + b, 0);

@@ -82,6 +82,8 @@ async function countInDuck(ctx: TestRunContext, sql: string, storedIn: string | 
     const session = await ctx.target.acquire();
     try {
       return await transaction(session, async (tx) => {
+        // Two runs storing the same test's failures at once would race to create the table.
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('tm_audit'), hashtext($1))`, [storedIn]);
         await tx.exec(`DROP TABLE IF EXISTS ${storedIn}`);
         return copyDuckQueryToNewTable(duck, tx, sql, storedIn);
       });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { build } from '../../api/build.js';
 import { test } from '../../api/test.js';
+import { interruptible } from '../../execute/signals.js';
 import { action } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
@@ -38,11 +39,12 @@ export function registerQualityCommands(program: Command): void {
     .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
     .action(
       action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean }) => {
-        const outcome = await build({
+        const options = {
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
           fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
-        });
-        return outcome.exitCode;
+        };
+        // SIGINT/SIGTERM stop a build as they stop a run (130/143).
+        return interruptible(async () => (await build(options)).exitCode);
       }),
     );
 }

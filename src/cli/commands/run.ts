@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { run } from '../../api/run.js';
+import { interruptible } from '../../execute/signals.js';
 import { action } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 import { runEveryFromCli } from '../run-every.js';
@@ -30,7 +31,8 @@ export function registerRunCommand(program: Command): void {
           now: flags.now, wait: flags.wait, dryRun: flags.dryRun, showSql: flags.showSql,
         };
         if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli(options, flags.every);
-        return (await run(options)).exitCode;
+        // SIGINT/SIGTERM stop the run within seconds: statements in flight cancelled, nothing half-written (130/143).
+        return interruptible(async () => (await run(options)).exitCode);
       }),
     );
 }
