@@ -1,48 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from './support/harness.js';
 import { clicks, stream, traffic, type Stream } from './support/hot-fixture.js';
+import { spawnTm, type Proc } from './support/processes.js';
 import { EMPTY_STATE, hotRun, type HotState } from './support/hot-reference.js';
-
-/** A tm process that the test can watch, signal and kill. */
-interface Proc {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  /** Resolves when the output written after position `from` matches. */
-  waitFor(pattern: RegExp | ((output: string) => boolean), options?: { timeoutMs?: number; from?: number }): Promise<void>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnTm(args: readonly string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'tm.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: { test: (output: string) => boolean; from: number; resolve: () => void }[] = [];
-  const feed = (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const w of [...waiters]) if (w.test(out.slice(w.from))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout!.on('data', feed);
-  child.stderr!.on('data', feed);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    child,
-    output: () => out,
-    exited,
-    waitFor(pattern, { timeoutMs = 90_000, from = 0 } = {}) {
-      const test = typeof pattern === 'function' ? pattern : (o: string) => pattern.test(o);
-      if (test(out.slice(from))) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(pattern)}; output so far:\n${out}`)), timeoutMs);
-        waiters.push({ test, from, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    },
-  };
-}
 
 describe('hot runs as real processes: kill, concurrency, --every, status', () => {
   let schema: string;

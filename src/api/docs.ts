@@ -5,7 +5,7 @@ import { TEST_RESULTS_FILE } from '../artifacts/test-results.js';
 import { writeJsonAtomic } from '../artifacts/write-json.js';
 import { CATALOG_SCHEMA, readCatalog, type Catalog, type CatalogRelation } from '../docs/catalog.js';
 import { declaredTest, type DocsData } from '../docs/docs-data.js';
-import { freshnessOf, type Freshness } from '../docs/freshness.js';
+import { freshnessOf, type Freshness } from '../state/freshness.js';
 import { renderDocsPage } from '../docs/render-page.js';
 import { serveDocs, type DocsServer } from '../docs/serve.js';
 import { TmError } from '../errors.js';

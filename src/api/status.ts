@@ -6,7 +6,8 @@ import { readAllProgress, stateExists } from '../state/store.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
 import { incrementalConfigOf } from '../plan/plan-run.js';
-import { parseNow, parseSqlTimestamp } from '../plan/time.js';
+import { parseNow } from '../plan/time.js';
+import { freshnessOf } from '../state/freshness.js';
 
 export interface StatusOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -58,11 +59,8 @@ export async function status(options: StatusOptions): Promise<StatusOutcome> {
   const now = parseNow(options.now).getTime();
   const byName = new Map(progress.map((p) => [p.model, p]));
   const rows: ModelFreshness[] = models.map((m) => {
-    const p = byName.get(m.name);
-    const sla = m.config.sla_minutes ?? null;
-    const age = p?.lastSuccessAt ? Math.max(0, Math.round((now - parseSqlTimestamp(p.lastSuccessAt).getTime()) / 1000)) : null;
-    const state = sla === null ? 'no sla' : age === null ? 'never' : age > sla * 60 ? 'late' : 'ok';
-    return { name: m.name, lastSuccessAt: p?.lastSuccessAt ?? null, ageSeconds: age, clockReached: p?.clockReached ?? null, slaMinutes: sla, state };
+    const f = freshnessOf(m, byName.get(m.name), now);
+    return { name: m.name, lastSuccessAt: f.last_success_at, ageSeconds: f.age_s, clockReached: f.clock_reached, slaMinutes: f.sla_minutes, state: f.state };
   });
   const breached = rows.some((r) => r.state === 'late' || r.state === 'never');
   return { exitCode: breached ? EXIT_FAILED : EXIT_OK, models: rows };

@@ -1,5 +1,5 @@
 import { qualified, type TargetSession } from '../engines/target.js';
-import type { Freshness } from './freshness.js';
+import type { Freshness } from '../state/freshness.js';
 
 export const CATALOG_SCHEMA = 'tm/catalog/v1';
 

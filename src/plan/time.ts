@@ -17,8 +17,3 @@ export function parseNow(text: string | undefined): Date {
   if (Number.isNaN(date.getTime())) throw new TmError(`--now '${text}' is not a timestamp (e.g. 2020-10-31T12:00:00Z)`);
   return date;
 }
-
-/** Parses a SQL timestamp text (UTC) as a Date (ms precision). */
-export function parseSqlTimestamp(text: string): Date {
-  return new Date(`${text.replace(' ', 'T')}${/[zZ+]/.test(text.slice(10)) ? '' : 'Z'}`);
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { model } from '../../test-support/manifest.js';
 import type { ModelNode } from '../manifest/types.js';
-import type { ModelProgress } from '../state/store.js';
+import type { ModelProgress } from './store.js';
 import { freshnessOf } from './freshness.js';
 
 const withSla = (sla: number | undefined): ModelNode => {

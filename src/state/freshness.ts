@@ -1,7 +1,7 @@
 import type { ModelNode } from '../manifest/types.js';
 import type { ModelProgress } from '../state/store.js';
 
-/** A model's freshness against its SLA, as `tm status` measures it, at the time docs were generated. */
+/** A model's freshness against its SLA at a given time: what `tm status` reports and `tm docs` shows. */
 export interface Freshness {
   readonly last_success_at: string | null;
   readonly age_s: number | null;
