@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Manifest } from '../manifest/types.js';
+import { kindSettings } from '../project/model-kinds.js';
 import { writeJsonAtomic } from './write-json.js';
 
 export const MANIFEST_SCHEMA = 'tm/manifest/v1';
@@ -8,8 +9,11 @@ export const MANIFEST_SCHEMA = 'tm/manifest/v1';
 export async function writeManifestArtifact(targetDir: string, manifest: Manifest, parentsOf: (id: string) => string[]): Promise<void> {
   const nodes: Record<string, unknown> = {};
   for (const m of manifest.models.values()) {
+    // Config in the words of the YAML: the kind's typed settings under their YAML names.
+    const { kind, extra, ...common } = m.config;
+    const config = { ...common, ...kindSettings(kind), ...extra };
     nodes[m.uniqueId] = {
-      kind: m.kind, name: m.name, path: m.path, folders: m.folders, description: m.description, config: m.config,
+      kind: m.kind, name: m.name, path: m.path, folders: m.folders, description: m.description, config,
       columns: m.columns, primary_key: m.primaryKey, indexes: m.indexes, tests: m.tests, depends_on: parentsOf(m.uniqueId),
     };
   }

@@ -73,6 +73,26 @@ export function parseKindConfig(materialized: Materialization, o: Obj, vars: Rea
   }
 }
 
+/** A kind's settings under the names users write in YAML (`lookback_minutes`...), for artifacts and docs. */
+export function kindSettings(kind: KindConfig): Record<string, unknown> {
+  switch (kind.materialized) {
+    case 'replace':
+      return {};
+    case 'temp':
+      return { as_view: kind.asView };
+    default: {
+      const i = kind.incremental;
+      return {
+        lookback_minutes: i.lookbackMinutes,
+        max_catch_up_hours: Number.isFinite(i.maxCatchUpHours) ? i.maxCatchUpHours : undefined,
+        source_since: i.sourceSince,
+        reconciles: i.reconciles,
+        delete_where: kind.materialized === 'upsert' ? kind.deleteWhere : undefined,
+      };
+    }
+  }
+}
+
 /** A model that reconciles another must name an incremental model with the same columns. */
 export function checkReconciles(models: ReadonlyMap<string, ModelNode>): void {
   for (const model of models.values()) {
