@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { writeManifestArtifact } from '../artifacts/manifest-artifact.js';
-import { TmError } from '../errors.js';
 import { buildGraph, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import { buildManifest } from '../manifest/build-manifest.js';
 import type { Manifest } from '../manifest/types.js';
@@ -34,17 +33,4 @@ export async function loadProjectContext(options: CommonOptions): Promise<Projec
   const targetDir = path.join(projectDir, project.targetPath);
   await writeManifestArtifact(targetDir, manifest, (id) => parentsOf(graph, id));
   return { project, manifest, graph, targetDir };
-}
-
-/** `--vars` accepts JSON (or YAML-ish `{key: value}` is not accepted: JSON keeps it unambiguous). */
-export function parseVarsOption(text: string | undefined): Record<string, unknown> {
-  if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new TmError(`--vars must be a JSON object, e.g. '{"hot_lookback_minutes": 30}': ${(err as Error).message}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TmError(`--vars must be a JSON object`);
-  return value as Record<string, unknown>;
 }

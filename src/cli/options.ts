@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseVarsOption, type CommonOptions } from '../api/project-context.js';
+import type { CommonOptions } from '../api/project-context.js';
 import { TmError } from '../errors.js';
 
 /** Flags every command takes. */
@@ -37,4 +37,17 @@ export function parseThreads(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new TmError(`--threads must be a whole number >= 1, got '${value}'`);
   return n;
+}
+
+/** `--vars` accepts JSON (or YAML-ish `{key: value}` is not accepted: JSON keeps it unambiguous). */
+export function parseVarsOption(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new TmError(`--vars must be a JSON object, e.g. '{"hot_lookback_minutes": 30}': ${(err as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TmError(`--vars must be a JSON object`);
+  return value as Record<string, unknown>;
 }

@@ -10,7 +10,11 @@ import { registerQualityCommands } from './commands/quality.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommand } from './commands/status.js';
 
-/** The `tm` program: every command from its own module under commands/. Building it runs nothing. */
+/**
+ * The `tm` program: every command from its own module under commands/. Building it runs nothing, and
+ * each command loads its implementation (api/) only when it runs: `tm --help` and a hot cycle do not
+ * pay for the dashboards, docs or init modules.
+ */
 export function createProgram(): Command {
   const program = new Command('tm')
     .description('tm: declarative SQL transforms from a Parquet lake (local or S3) to PostgreSQL marts, computed in DuckDB')

@@ -1,4 +1,3 @@
-import { parseDuration, runEvery } from '../api/run-loop.js';
 import type { RunOptions } from '../api/run.js';
 import { EXIT_OK } from '../errors.js';
 import { interruptible } from '../execute/signals.js';
@@ -8,6 +7,7 @@ import { interruptible } from '../execute/signals.js';
  * cycle (exit 0); a second signal stops the cycle in progress as a single run stops (130/143).
  */
 export async function runEveryFromCli(options: RunOptions, every: string): Promise<number> {
+  const { parseDuration, runEvery } = await import('../api/run-loop.js');
   const everyMs = parseDuration(every);
   const controller = new AbortController();
   const finishCycle = (signal: NodeJS.Signals) => {

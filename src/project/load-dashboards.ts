@@ -2,9 +2,7 @@
  * Loads `dashboards/**.yml` and checks every chart against the contracts of the models it reads,
  * so a wrong name is a load error naming the file and line, never a failure when Superset opens it.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, type Document } from 'yaml';
 import {
   AGGREGATES, CHART_FORMS, FILTER_OPS, TIME_GRAINS,
   type Aggregate, type ChartForm, type ChartSpec, type DashboardNode, type Filter, type FilterOp, type FilterValue,
@@ -15,7 +13,8 @@ import { projectError, TmError } from '../errors.js';
 import { closestName, didYouMean } from '../graph/suggest.js';
 import type { ModelNode } from '../manifest/types.js';
 import { listFiles, projectRelative } from './walk.js';
-import { isObj, loadYaml, type Obj } from './yaml-file.js';
+import { stateDirOf } from './state-dir.js';
+import { isObj, lineOfPath, readLocatedYamlFile, type LocatedYaml, type Obj } from './yaml-file.js';
 
 /** Where dashboards live, relative to the project. */
 export const DASHBOARD_PATH = 'dashboards';
@@ -34,12 +33,11 @@ interface Located {
 }
 
 export async function loadDashboards(projectDir: string, projectName: string, models: ReadonlyMap<string, ModelNode>): Promise<DashboardNode[]> {
-  const yaml = await loadYaml();
   const dashboards: DashboardNode[] = [];
   const seen = new Map<string, string>();
   for (const file of await listFiles(path.join(projectDir, DASHBOARD_PATH), ['.yml', '.yaml'])) {
     const display = projectRelative(projectDir, file);
-    const located = parseLocated(await readFile(file, 'utf8'), display, yaml);
+    const located = locate(await readLocatedYamlFile(file, display, stateDirOf(projectDir)));
     const doc = located.value;
     if (!isObj(doc) || !Array.isArray(doc.dashboards)) throw projectError(display, `expected a 'dashboards:' list`, located.lineOf([]));
     for (const key of Object.keys(doc)) {
@@ -56,21 +54,8 @@ export async function loadDashboards(projectDir: string, projectName: string, mo
   return dashboards;
 }
 
-function parseLocated(text: string, display: string, yaml: typeof import('yaml')): Located {
-  const lineCounter = new LineCounter();
-  const doc: Document = yaml.parseDocument(text, { lineCounter });
-  const first = doc.errors[0];
-  if (first) throw projectError(display, `invalid YAML: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, first.linePos?.[0]?.line);
-  const lineOf = (keyPath: readonly (string | number)[]): number => {
-    // The deepest node of the path that exists: a missing key is reported where its mapping starts.
-    for (let n = keyPath.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(keyPath.slice(0, n), true);
-      const range = (node as { range?: readonly number[] } | null | undefined)?.range;
-      if (range) return lineCounter.linePos(range[0]).line;
-    }
-    return 1;
-  };
-  return { value: doc.toJS() ?? {}, lineOf };
+function locate(file: LocatedYaml): Located {
+  return { value: file.value, lineOf: (keyPath) => lineOfPath(file, keyPath) };
 }
 
 /** Names the file, line, dashboard and chart of every problem. */

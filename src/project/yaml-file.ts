@@ -23,6 +23,52 @@ export async function readYamlFile(file: string, displayPath: string, cacheDir?:
   return value;
 }
 
+/** A parsed YAML file, and the line of every node by its key path (`JSON.stringify(['a', 0, 'b'])`). */
+export interface LocatedYaml {
+  readonly value: unknown;
+  readonly lines: Readonly<Record<string, number>>;
+}
+
+/**
+ * As readYamlFile, for files whose values need their line numbers after the parse (e.g. to point at
+ * one chart of a dashboard later): the lines come from the same cache entry, so a cached file needs
+ * neither a parse nor the YAML library.
+ */
+export async function readLocatedYamlFile(file: string, displayPath: string, cacheDir: string): Promise<LocatedYaml> {
+  const text = await readFile(file, 'utf8');
+  const cache = await openYamlCache(cacheDir);
+  const key = `located:${createHash('sha1').update(text).digest('hex')}`;
+  if (cache.entries.has(key)) return structuredClone(cache.entries.get(key)) as LocatedYaml;
+  const yaml = await loadYaml();
+  const lineCounter = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { lineCounter });
+  const first = doc.errors[0];
+  if (first) throw projectError(displayPath, `invalid YAML: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, first.linePos?.[0]?.line);
+  const lines: Record<string, number> = {};
+  const walk = (node: unknown, keyPath: readonly (string | number)[]) => {
+    const range = (node as { range?: readonly number[] } | null | undefined)?.range;
+    if (range) lines[JSON.stringify(keyPath)] = lineCounter.linePos(range[0]).line;
+    if (yaml.isMap(node)) for (const pair of node.items) walk(pair.value, [...keyPath, String(yaml.isScalar(pair.key) ? pair.key.value : pair.key)]);
+    else if (yaml.isSeq(node)) node.items.forEach((item, i) => walk(item, [...keyPath, i]));
+  };
+  walk(doc.contents, []);
+  const located: LocatedYaml = { value: doc.toJS() ?? {}, lines };
+  if (isPlainJson(located.value)) {
+    cache.entries.set(key, structuredClone(located));
+    await saveYamlCache(cache);
+  }
+  return located;
+}
+
+/** The line of a key path: of its deepest node that exists (a missing key points where its mapping starts). */
+export function lineOfPath(located: LocatedYaml, keyPath: readonly (string | number)[]): number {
+  for (let n = keyPath.length; n >= 0; n--) {
+    const line = located.lines[JSON.stringify(keyPath.slice(0, n))];
+    if (line !== undefined) return line;
+  }
+  return 1;
+}
+
 let yamlModule: Promise<typeof YAML> | undefined;
 /** The YAML library, loaded on the first parse only (every file may come from the cache). */
 export function loadYaml(): Promise<typeof YAML> {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compile } from '../../api/compile.js';
 import { EXIT_OK } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
@@ -9,6 +8,7 @@ export function registerCompileCommand(program: Command): void {
     .option('--now <timestamp>', 'wall-clock time to render with (UTC)')
     .action(
       action(async (flags: GlobalFlags & SelectionFlags & { now?: string }) => {
+        const { compile } = await import('../../api/compile.js');
         await compile({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, now: flags.now });
         return EXIT_OK;
       }),

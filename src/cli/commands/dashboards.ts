@@ -1,7 +1,6 @@
 /** `tm dashboards export|build|serve|ls`: flags in, one api call, lines out. */
 import type { Command } from 'commander';
-import { buildDashboards, exportDashboards, serveDashboards, type BuildOutcome } from '../../api/dashboards.js';
-import { loadProjectContext } from '../../api/project-context.js';
+import type { BuildOutcome } from '../../api/dashboards.js';
 import { EXIT_OK, TmError } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection } from '../options.js';
@@ -25,6 +24,7 @@ export function registerDashboardsCommand(program: Command): void {
     .option('--database-name <name>', 'database name in Superset (default: tm_<project>)')
     .action(
       action(async (flags: Flags & { out: string; databaseUri?: string; databaseName?: string }) => {
+        const { exportDashboards } = await import('../../api/dashboards.js');
         const outcome = await exportDashboards({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, out: flags.out, databaseUri: flags.databaseUri, databaseName: flags.databaseName });
         process.stdout.write(`Wrote ${outcome.file}: ${outcome.dashboards} dashboards, ${outcome.charts} charts, ${outcome.datasets} datasets (password masked)\n`);
         return EXIT_OK;
@@ -35,6 +35,7 @@ export function registerDashboardsCommand(program: Command): void {
     .requiredOption('--out <dir>', 'folder of the site')
     .action(
       action(async (flags: Flags & { out: string }) => {
+        const { buildDashboards } = await import('../../api/dashboards.js');
         const outcome = await buildDashboards({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, out: flags.out });
         process.stdout.write(summary(outcome));
         return outcome.exitCode;
@@ -47,6 +48,7 @@ export function registerDashboardsCommand(program: Command): void {
     .option('--refresh <seconds>', 'refresh period of the refreshing dashboards (default: their refresh_seconds)', positiveInt('--refresh', 1))
     .action(
       action(async (flags: Flags & { port: number; host: string; refresh?: number }) => {
+        const { serveDashboards } = await import('../../api/dashboards.js');
         const server = await serveDashboards({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, port: flags.port, host: flags.host, refreshSeconds: flags.refresh });
         process.stdout.write(`Serving dashboards at ${server.url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
@@ -60,6 +62,7 @@ export function registerDashboardsCommand(program: Command): void {
 
   withCommon(dashboards.command('ls').description('list the dashboards, their charts and the models they read')).action(
     action(async (flags: Flags) => {
+      const { loadProjectContext } = await import('../../api/project-context.js');
       const ctx = await loadProjectContext(commonOptions(flags));
       for (const d of ctx.manifest.dashboards.values()) {
         process.stdout.write(`${d.name}  ${d.path}:${d.line}  ${d.charts.length} charts  reads: ${d.refs.join(', ')}\n`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { debug } from '../../api/debug.js';
 import { EXIT_OK, EXIT_USAGE } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, type GlobalFlags } from '../options.js';
@@ -7,6 +6,7 @@ import { commonOptions, withCommon, type GlobalFlags } from '../options.js';
 export function registerDebugCommand(program: Command): void {
   withCommon(program.command('debug').description('check the project, the profile, the target connection and DuckDB')).action(
     action(async (flags: GlobalFlags) => {
+      const { debug } = await import('../../api/debug.js');
       const checks = await debug(commonOptions(flags));
       for (const c of checks) process.stdout.write(`  ${c.ok ? 'OK   ' : 'ERROR'} ${c.name}: ${c.detail}\n`);
       const ok = checks.every((c) => c.ok) && checks.length >= 4;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { docsGenerate, docsServe } from '../../api/docs.js';
 import { EXIT_OK, TmError } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon } from '../options.js';
@@ -17,6 +16,7 @@ export function registerDocsCommand(program: Command): void {
     .option('--now <timestamp>', 'wall-clock time (UTC) that freshness is measured against')
     .action(
       action(async (flags: Parameters<typeof commonOptions>[0] & { now?: string }) => {
+        const { docsGenerate } = await import('../../api/docs.js');
         await docsGenerate({ ...commonOptions(flags), now: flags.now });
         return EXIT_OK;
       }),
@@ -30,6 +30,7 @@ export function registerDocsCommand(program: Command): void {
     .option('--debug', 'print stack traces of errors')
     .action(
       action(async (flags: { projectDir?: string; port: number; host: string }) => {
+        const { docsServe } = await import('../../api/docs.js');
         const server = await docsServe({ projectDir: flags.projectDir, port: flags.port, host: flags.host });
         process.stdout.write(`Serving the docs on ${server.url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { init } from '../../api/init.js';
 import { EXIT_OK } from '../../errors.js';
 import { action } from '../action.js';
 
@@ -13,6 +12,7 @@ export function registerInitCommand(program: Command): void {
     .option('--debug', 'print stack traces of errors')
     .action(
       action(async (dir: string, flags: { name?: string }) => {
+        const { init } = await import('../../api/init.js');
         const result = await init({ dir, name: flags.name });
         process.stdout.write(`Created project ${result.name} in ${result.dir} (${result.files.length} files)\n`);
         for (const f of result.files) process.stdout.write(`  ${f}\n`);

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { ls } from '../../api/ls.js';
 import { EXIT_OK } from '../../errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
@@ -12,6 +11,7 @@ export function registerLsCommand(program: Command): void {
     .addOption(new Option('--resource-type <kinds...>', 'kinds of node to list').choices(['model', 'test', 'source', 'dashboard']))
     .action(
       action(async (flags: GlobalFlags & SelectionFlags & { output: string; resourceType?: NodeKind[] }) => {
+        const { ls } = await import('../../api/ls.js');
         const nodes = await ls({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, kinds: flags.resourceType });
         for (const n of nodes) process.stdout.write((flags.output === 'json' ? JSON.stringify(n) : flags.output === 'path' ? n.path : n.name) + '\n');
         return EXIT_OK;

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { build } from '../../api/build.js';
-import { test } from '../../api/test.js';
 import { interruptible } from '../../execute/signals.js';
 import { action } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
@@ -25,6 +23,7 @@ export function registerQualityCommands(program: Command): void {
   withTestOptions(program.command('test').description('run the data tests of the selected models and sources against the target'))
     .action(
       action(async (flags: Flags) => {
+        const { test } = await import('../../api/test.js');
         const outcome = await test({
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
           storeFailures: flags.storeFailures, junit: flags.junit,
@@ -44,6 +43,7 @@ export function registerQualityCommands(program: Command): void {
           fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
         };
         // SIGINT/SIGTERM stop a build as they stop a run (130/143).
+        const { build } = await import('../../api/build.js');
         return interruptible(async () => (await build(options)).exitCode);
       }),
     );

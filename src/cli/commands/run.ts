@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { run } from '../../api/run.js';
 import { interruptible } from '../../execute/signals.js';
 import { action } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
@@ -32,6 +31,7 @@ export function registerRunCommand(program: Command): void {
         };
         if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli(options, flags.every);
         // SIGINT/SIGTERM stop the run within seconds: statements in flight cancelled, nothing half-written (130/143).
+        const { run } = await import('../../api/run.js');
         return interruptible(async () => (await run(options)).exitCode);
       }),
     );

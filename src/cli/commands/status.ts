@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatAge, status, type ModelFreshness } from '../../api/status.js';
+import type { ModelFreshness } from '../../api/status.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
@@ -10,15 +10,16 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (flags: GlobalFlags & SelectionFlags & { now?: string; json?: boolean }) => {
+        const { status, formatAge } = await import('../../api/status.js');
         const outcome = await status({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, now: flags.now });
         if (flags.json) process.stdout.write(JSON.stringify(outcome.models, null, 2) + '\n');
-        else process.stdout.write(formatTable(outcome.models));
+        else process.stdout.write(formatTable(outcome.models, formatAge));
         return outcome.exitCode;
       }),
     );
 }
 
-function formatTable(models: readonly ModelFreshness[]): string {
+function formatTable(models: readonly ModelFreshness[], formatAge: (seconds: number) => string): string {
   if (!models.length) return 'No incremental models selected.\n';
   const rows = [
     ['model', 'last success (UTC)', 'age', 'clock reached (UTC)', 'sla', 'status'],
