@@ -1,6 +1,6 @@
 import { TmError } from '../errors.js';
 import { loadModels } from '../project/load-models.js';
-import { checkReconciles } from '../project/model-kinds.js';
+import { checkPartitioning, checkReconciles } from '../project/model-kinds.js';
 import type { ProjectConfig } from '../project/load-project.js';
 import { loadMacros, loadSingularTests } from '../project/load-tests-and-macros.js';
 import type { Manifest } from './types.js';
@@ -15,7 +15,7 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
   }
   const byName = new Map(models.map((m) => [m.name, m]));
   checkReconciles(byName);
-  return {
+  const manifest: Manifest = {
     projectName: project.name,
     projectDir: project.projectDir,
     vars,
@@ -24,4 +24,6 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
     tests: new Map(tests.map((t) => [t.name, t])),
     macros,
   };
+  checkPartitioning(manifest);
+  return manifest;
 }

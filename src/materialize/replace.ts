@@ -3,6 +3,7 @@ import { quoteIdent } from '../engines/duckdb.js';
 import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
 import { TmError } from '../errors.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, primaryKeyName, tableExists } from './ddl.js';
+import { writeStepState } from './replace-partitions.js';
 import type { MaterializationStrategy, MaterializeInput } from './types.js';
 
 const LOCK_TIMEOUT = '3s';
@@ -136,6 +137,7 @@ async function swapIn(session: TargetSession, input: MaterializeInput, stageName
         }
         for (const g of grants) await tx.exec(`GRANT ${g.privilege} ON ${relation.qualified} TO ${g.grantee}`);
         for (const v of [...views].sort((a, b) => a.depth - b.depth)) await recreateView(tx, v);
+        await writeStepState(tx, input);
       });
       return;
     } catch (err) {
