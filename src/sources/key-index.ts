@@ -128,8 +128,10 @@ export async function openKeyIndex(duck: DuckSession, source: SourceNode & { rea
       await insert(fresh, (map) => `SELECT m.fid, hash(r.${key}) FROM (${read.select}) r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`);
     },
     async indexLoaded(table, fileNames, files) {
-      const fileUri = fileNames ? `(SELECT uri FROM ${fileNames} n WHERE n.no = r._tm_file)` : 'r._tm_file';
-      await insert(files, (map) => `SELECT m.fid, hash(r.${key}) FROM ${table} r JOIN ${map} m ON m.uri = ${fileUri} WHERE r.${key} IS NOT NULL`);
+      // Plain joins: a scalar subquery in the join condition would make DuckDB pair every row with every file.
+      await insert(files, (map) => fileNames
+        ? `SELECT m.fid, hash(r.${key}) FROM ${table} r JOIN ${fileNames} n ON n.no = r._tm_file JOIN ${map} m ON m.uri = n.uri WHERE r.${key} IS NOT NULL`
+        : `SELECT m.fid, hash(r.${key}) FROM ${table} r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`);
     },
     holds(files) {
       return files.every((f) => known.has(identityOf(f)));
