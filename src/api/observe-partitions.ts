@@ -57,6 +57,16 @@ export function hasPartitionedReader(readers: readonly ModelNode[]): boolean {
  * done on a first run, a full refresh or a changed model.
  */
 export async function readPartitionedSource(input: PartitionedSourceInput): Promise<PartitionedSource> {
+  try {
+    return await readChangedDays(input);
+  } catch (err) {
+    // Listing, reading and the key index fail as the source's error (exit 2), like every source read.
+    if (err instanceof TmError) throw err;
+    throw new TmError(`source '${input.source.name}' (${input.source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+  }
+}
+
+async function readChangedDays(input: PartitionedSourceInput): Promise<PartitionedSource> {
   const { source, location, readers, manifest, state } = input;
   const started = performance.now();
   const listed = await location.list();
@@ -91,9 +101,7 @@ export async function readPartitionedSource(input: PartitionedSourceInput): Prom
   }
 
   const rules = { nowRules: nowRules(source.rules) };
-  let prepared: PreparedSource;
-  try {
-    prepared = fullBecause
+  let prepared: PreparedSource = fullBecause
       ? await prepareSource(input.duck, source, location, {
         files: listed, renderRule: input.renderRule, partStats: rules,
         onLoaded: index?.persistent ? (table, names) => index.indexLoaded(table, names, listed) : undefined,
@@ -101,10 +109,6 @@ export async function readPartitionedSource(input: PartitionedSourceInput): Prom
       : days.length
         ? await prepareSource(input.duck, source, location, { files, renderRule: input.renderRule, partStats: rules, keepParts: days })
         : await prepareSource(input.duck, source, location, { files: [], renderRule: input.renderRule, reader: (d, src) => readParquetRows(d, src, [], []) });
-  } catch (err) {
-    if (err instanceof TmError) throw err;
-    throw new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
-  }
   if (index && !input.readOnly) await index.prune(listed);
 
   const stats = prepared.partStats ?? [];

@@ -107,9 +107,11 @@ export function checkPartitioning(manifest: Manifest): void {
       throw projectError(file, `model '${model.name}': config partition_by '${kind.partitionBy}' must name one of its DATE columns`);
     }
     const inputs = inputsOf(manifest, model);
-    const undated = [...inputs.sources].filter((s) => !sources.get(s)?.datePartition);
-    if (inputs.tables.size || !inputs.sources.size || undated.length) {
-      throw projectError(file, `model '${model.name}': config partition_by needs a model that reads only sources with a date_partition (through temp models)${inputs.tables.size ? `, not the tables of ${[...inputs.tables].join(', ')}` : ''}${undated.length ? `; ${undated.join(', ')} has none` : ''}`);
+    // Names of no model or source are left to the graph, which reports them with a suggestion.
+    const tables = [...inputs.tables].filter((t) => models.has(t));
+    const undated = [...inputs.sources].filter((s) => sources.has(s) && !sources.get(s)?.datePartition);
+    if (tables.length || undated.length) {
+      throw projectError(file, `model '${model.name}': config partition_by needs a model that reads only sources with a date_partition (through temp models)${tables.length ? `, not the tables of ${tables.join(', ')}` : ''}${undated.length ? `; ${undated.join(', ')} has none` : ''}`);
     }
   }
 }
