@@ -9,7 +9,7 @@
  * its peak RSS; the source step's and each model's seconds show where the time goes.
  */
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -28,6 +28,7 @@ export const incrementalSection: BenchSection = {
     const data = await ctx.dataset();
     const copy = path.join(ctx.benchDir, 'tmp', `inc-${ctx.runTag}`);
     await rm(copy, { recursive: true, force: true });
+    await mkdir(path.dirname(copy), { recursive: true });
     await execFileAsync('cp', ['-al', data.dir, copy]);
     const schema = `${ctx.runTag}_inc`;
     const reference = `${ctx.runTag}_incref`;
