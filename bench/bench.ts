@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
 import { dashboardsSection } from './dashboards.js';
+import { incrementalSection } from './incremental.js';
 import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
@@ -27,7 +28,7 @@ import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, hotSection, s3Section, dashboardsSection];
+const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';

@@ -41,6 +41,7 @@ interface CliOptions {
   seed: number;
   startDate?: string;
   preset?: 'tripclick';
+  scale?: number;
   lateFraction?: number;
   duplicateFraction?: number;
   burstsPerDay?: number;
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'seed', intArg('--seed', 0, Number.MAX_SAFE_INTEGER), DEFAULTS.seed)
     .option('--start-date <YYYY-MM-DD>', 'first day (default: --days days before 2020-11-01)', dateArg)
     .addOption(new Option('--preset <name>', 'full TripClick scale: 2013-01-01..2020-10-31, 5,272,064 events').choices(['tripclick']))
+    .addOption(new Option('--scale <n>', 'multiply the number of events (e.g. 10 with --preset tripclick: 52.7M events)').argParser(numArg('--scale', 0.001, 1000)))
     .option('--late-fraction <x>', `share of late events (default ${DEFAULTS.lateFraction})`, numArg('--late-fraction', 0, 1))
     .option('--duplicate-fraction <x>', `share of replayed duplicates (default ${DEFAULTS.duplicateFraction})`, numArg('--duplicate-fraction', 0, 1))
     .option('--bursts-per-day <x>', `mean click bursts per day (default ${DEFAULTS.burstsPerDay})`, numArg('--bursts-per-day', 0, 100))
@@ -124,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       seed: opts.seed,
       startDate: opts.startDate,
       preset: opts.preset,
+      scale: opts.scale,
       lateFraction: opts.lateFraction,
       duplicateFraction: opts.duplicateFraction,
       burstsPerDay: opts.burstsPerDay,

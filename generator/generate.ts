@@ -68,6 +68,8 @@ export interface GenerateOptions {
   clicksPerSession?: number;
   /** `tripclick`: 2013-01-01..2020-10-31, 5,272,064 events. */
   preset?: 'tripclick';
+  /** Multiplies the number of events (same days, `scale` times the traffic), e.g. 10 for a 10x stream. */
+  scale?: number;
   /** Delete the contents of a non-empty `out` first (default: refuse). */
   force?: boolean;
   /** Largest number of rows per file before a day's main file is split (default 1,000,000). */
@@ -190,6 +192,10 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
     const epd = options.eventsPerDay ?? DEFAULTS.eventsPerDay;
     if (!Number.isFinite(epd) || epd < 0 || epd > 50_000_000) throw new GeneratorOptionError(`eventsPerDay must be in [0, 50000000], got ${epd}`);
     totalEvents = Math.round(epd * days);
+  }
+  if (options.scale !== undefined) {
+    if (!Number.isFinite(options.scale) || options.scale <= 0 || options.scale > 1000) throw new GeneratorOptionError(`scale must be in (0, 1000], got ${options.scale}`);
+    totalEvents = Math.round(totalEvents * options.scale);
   }
   checkInt('totalEvents', totalEvents, 0, 2_000_000_000);
   const seed = checkInt('seed', options.seed ?? DEFAULTS.seed, 0, Number.MAX_SAFE_INTEGER);

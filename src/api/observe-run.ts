@@ -7,8 +7,12 @@ import { inputsOf } from '../graph/temp-models.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import { dateOf, dayBefore, earliest, isIsoDate, latest } from '../plan/clock.js';
 import { diffFiles, isEmptyDiff } from '../plan/file-diff.js';
+import { hasPartitionedReader, readPartitionedSource } from './observe-partitions.js';
+import type { PartitionedRead } from '../plan/changed-partitions.js';
+import { ensurePartitionState, readPartStats } from '../state/partition-state.js';
+import { withSession } from '../engines/target.js';
 import {
-  filesOf, incrementalConfigOf, previousProgress, relationOf, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState,
+  filesOf, incrementalConfigOf, partitionColumnOf, previousProgress, relationOf, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState,
 } from '../plan/plan-run.js';
 import { sqlTimestamp } from '../plan/time.js';
 import type { SourceStep } from '../plan/types.js';
@@ -65,7 +69,11 @@ export async function observeRun(input: ObserveInput): Promise<RunObservation> {
     cleanups.length = 0;
   };
   try {
-    const stateId = incremental.length ? (input.readOnly ? await readStateId(runtime.target) : await ensureState(runtime.target)) : undefined;
+    // Partition-aware models keep state too: the files and stats of each day they hold.
+    const partitioned = models.filter((m) => partitionColumnOf(m) !== undefined);
+    const stateful = incremental.length + partitioned.length > 0;
+    const stateId = stateful ? (input.readOnly ? await readStateId(runtime.target) : await ensureState(runtime.target)) : undefined;
+    if (partitioned.length && !input.readOnly) await ensurePartitionState(runtime.target);
     // Every model that writes takes its table's lock, all in one sorted pass: two runs never write one
     // table at once, and runs that wait (--wait) cannot deadlock.
     const writers = models.filter((m) => m.config.materialized !== 'temp');
@@ -76,8 +84,9 @@ export async function observeRun(input: ObserveInput): Promise<RunObservation> {
     for (const m of writers.filter((x) => locked.has(x.name))) {
       input.log(`tm: ${m.name} is being run by another tm process (lock on ${relationOf(m)} held): skipped; --wait waits for it`);
     }
-    const stored = await readStoredState(runtime.target, active.map((m) => m.name), active.map(relationOf));
-    const state: ObservedState = { ...stored, locked };
+    const stored = await readStoredState(runtime.target, [...active, ...partitioned].map((m) => m.name), [...active.map(relationOf), ...partitioned.map((m) => m.name)]);
+    const partStats = partitioned.length ? await withSession(runtime.target, (s) => readPartStats(s, runtime.target.schema, partitioned.map((m) => m.name))) : undefined;
+    const state: ObservedState = { ...stored, locked, partStats };
     const duck = await runtime.duck.connect();
     cleanups.push(async () => duck.close());
     const hb = await templatesFor(manifest);
@@ -203,7 +212,22 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
   const prepared = new Map<string, PreparedSource>();
   const steps: SourceStep[] = [];
   const guessClock = latest([...state.progress.values()].map((p) => p.clockReached));
+  const partitionedReads = new Map<string, PartitionedRead>();
+  const fullListings = new Map<string, readonly ListedFile[]>();
   for (const { source, windowed } of sources) {
+    const allReaders = input.models.filter((m) => m.config.materialized !== 'temp' && !state.locked.has(m.name) && inputsOf(manifest, m).sources.has(source.name));
+    if (!windowed && hasPartitionedReader(allReaders)) {
+      const result = await readPartitionedSource({
+        duck: run.duck, target: input.runtime.target, manifest, source, location: await locationOf(run, source), readers: allReaders, state, now: input.now,
+        fullRefresh: input.fullRefresh, readOnly: input.readOnly, stateDir: stateDirOf(ctx.project.projectDir), log, cleanups: run.cleanups,
+        renderRule: ruleRenderer(manifest, source, { now: sqlTimestamp(input.now) }),
+      });
+      prepared.set(source.name, result.prepared);
+      partitionedReads.set(source.name, result.read);
+      fullListings.set(source.name, result.listed);
+      steps.push(result.step);
+      continue;
+    }
     if (!windowed) {
       const full = await readInFull(run, source);
       prepared.set(source.name, full.prepared);
@@ -244,9 +268,10 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
   return {
     sources: {
       idle: false, clock, since,
-      listed: new Map([...prepared].map(([name, p]) => [name, p.files])),
+      listed: new Map([...prepared].map(([name, p]) => [name, fullListings.get(name) ?? p.files])),
       validRows: new Map([...prepared].map(([name, p]) => [name, p.validRows])),
       sources: steps,
+      partitioned: partitionedReads,
     },
     prepared,
   };

@@ -9,6 +9,7 @@ import { qualified, type Target } from '../engines/target.js';
 import { errorMessage, TmError } from '../errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import { strategyFor } from '../materialize/index.js';
+import { replacePartitions } from '../materialize/replace-partitions.js';
 import type { MaterializeResult, ModelResult, Relation } from '../materialize/types.js';
 import type { ModelStep } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
@@ -61,7 +62,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     }
   };
 
-  const strategy = strategyFor(model.config.materialized);
+  // A partition-aware model that recomputed some days replaces those days in its table; else its kind's strategy.
+  const strategy = step.partitions ? replacePartitions : strategyFor(model.config.materialized);
   let dropAfter: string | undefined;
   let result: ModelResult;
   if (strategy.lives === 'duckdb') {
@@ -108,6 +110,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   try {
     return await strategy.apply({
       model, target, relation, result, runId: env.runId, fullRefresh: env.fullRefresh, values: step.values, state: step.stateWrite,
+      partitionState: step.partitionState, partitions: step.partitions,
       render: (template, extra) => renderModelConfigSql(env.templates, renderInput, template, extra),
     });
   } finally {

@@ -1,7 +1,7 @@
 import { TmError } from '../errors.js';
 import { loadDashboards } from '../project/load-dashboards.js';
 import { loadModels } from '../project/load-models.js';
-import { checkReconciles } from '../project/model-kinds.js';
+import { checkPartitioning, checkReconciles } from '../project/model-kinds.js';
 import type { ProjectConfig } from '../project/load-project.js';
 import { loadMacros, loadSingularTests } from '../project/load-tests-and-macros.js';
 import type { Manifest } from './types.js';
@@ -18,7 +18,7 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
   checkReconciles(byName);
   // Checked against the models' contracts as they load: a wrong name never waits for Superset.
   const dashboards = await loadDashboards(project.projectDir, project.name, byName);
-  return {
+  const manifest: Manifest = {
     projectName: project.name,
     projectDir: project.projectDir,
     vars,
@@ -28,4 +28,6 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
     dashboards: new Map(dashboards.map((d) => [d.name, d])),
     macros,
   };
+  checkPartitioning(manifest);
+  return manifest;
 }

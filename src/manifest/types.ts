@@ -47,11 +47,27 @@ export interface IncrementalConfig {
   readonly sourceSince: string;
   /** Another incremental model whose table this one corrects (it writes there, under that model's lock). */
   readonly reconciles?: string;
+  /**
+   * The source days this model reads are the UTC days held in `column` of `model`'s table (e.g. a
+   * reconciliation reads the days the hot table still has): a partition-aware run reads those days
+   * whole, instead of every file.
+   */
+  readonly sourceDaysOf?: SourceDaysOf;
+}
+
+export interface SourceDaysOf {
+  readonly model: string;
+  readonly column: string;
 }
 
 /** One typed config per materialization, discriminated by `materialized` (as SQLMesh's model kinds). */
 export type KindConfig =
-  | { readonly materialized: 'replace' }
+  /**
+   * `partition_by`: a DATE column of the model; its rows for day D depend only on the valid,
+   * deduplicated source events of day D (the source's date partition). A run then recomputes and
+   * replaces only the days whose inputs changed.
+   */
+  | { readonly materialized: 'replace'; readonly partitionBy?: string }
   /** `as_view`: a DuckDB view that readers' queries inline, instead of a table computed once. */
   | { readonly materialized: 'temp'; readonly asView: boolean }
   /** `delete_where`: stored rows (alias `existing`; the run's rows are `{{incoming}}`) deleted before the upsert. */

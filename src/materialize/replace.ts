@@ -5,6 +5,7 @@ import { TmError } from '../errors.js';
 import { throwIfCancelled } from '../execute/cancel.js';
 import { pausePoint } from '../execute/pause-point.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, primaryKeyName, tableExists } from './ddl.js';
+import { writeStepState } from './replace-partitions.js';
 import type { MaterializationStrategy, MaterializeInput } from './types.js';
 
 const LOCK_TIMEOUT = '3s';
@@ -166,6 +167,7 @@ async function swapIn(session: TargetSession, input: MaterializeInput, stageName
         for (const g of grants) await tx.exec(`GRANT ${g.privilege} ON ${relation.qualified} TO ${g.grantee}`);
         for (const v of [...views].sort((a, b) => a.depth - b.depth)) await recreateView(tx, v);
         await input.target.staging?.forget(tx, relation.schema, stageName);
+        await writeStepState(tx, input);
         await pausePoint('in-swap', input.model.name);
         throwIfCancelled();
       });

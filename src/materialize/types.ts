@@ -1,5 +1,6 @@
 import type { Target, TargetSession } from '../engines/target.js';
 import type { Materialization, ModelNode } from '../manifest/types.js';
+import type { PartitionStateWrite } from '../state/partition-state.js';
 import type { ModelStateWrite } from '../state/store.js';
 
 export interface Relation {
@@ -26,6 +27,10 @@ export interface MaterializeInput {
    * new rows visible, so that it commits or rolls back with them.
    */
   readonly state?: ModelStateWrite;
+  /** A partition-aware model's day stats, committed like `state`. */
+  readonly partitionState?: PartitionStateWrite;
+  /** Only these days (values of `column`) were recomputed: they replace the same days in the table. */
+  readonly partitions?: { readonly column: string; readonly parts: readonly string[] };
   /**
    * Renders a config template (a retention's `keep_after`, an upsert's `delete_where`) with the
    * model's template context: its values, vars and helpers, plus `extra` values.

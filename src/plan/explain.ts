@@ -15,6 +15,7 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
     const extras: string[] = [];
     if (step.hotStart) extras.push(`H ${step.hotStart}`);
     if (step.files) extras.push(`reads ${describeFiles(step.files)}`);
+    if (step.partitions) extras.push(`replaces ${step.partitions.column} ${describeDays(step.partitions.parts)}`);
     if (step.relationName !== step.model.name) extras.push(`writes ${step.relationName}`);
     if (step.isIncremental) extras.push('incremental');
     const head = `${String(i + 1).padStart(String(plan.steps.length).length)} ${step.model.name.padEnd(width)} ${step.action.padEnd(5)} ${step.model.config.materialized.padEnd(8)}`;
@@ -28,6 +29,10 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
 }
 
 function describeSource(s: SourceStep): string {
+  if (s.days) {
+    if (!s.days.length) return `partition-aware: no changed day among ${describeFiles(s.listed ?? s.files)}, nothing read`;
+    return `partition-aware: ${s.days.length} day${s.days.length === 1 ? '' : 's'} read (${describeDays(s.days)}), ${describeFiles(s.files)} of ${describeFiles(s.listed ?? s.files)}`;
+  }
   const window = s.windowed ? `window from ${s.fromPart ?? 'the first partition'}${s.partitions !== undefined ? ` (of ${formatCount(s.partitions)} partitions)` : ''}` : 'every file';
   return `${window}, ${describeFiles(s.files)}${s.read ? '' : ', nothing new: no row read'}`;
 }
@@ -47,4 +52,18 @@ function formatBytes(n: number): string {
     u++;
   }
   return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Days as runs of consecutive dates: `2020-01-01..2020-01-03, 2020-02-10` (at most 12 runs, then a count). */
+export function describeDays(days: readonly string[]): string {
+  const sorted = [...days].sort();
+  const runs: [string, string][] = [];
+  const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  for (const d of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && next(last[1]) === d) last[1] = d;
+    else runs.push([d, d]);
+  }
+  const shown = runs.slice(0, 12).map(([a, b]) => (a === b ? a : `${a}..${b}`));
+  return shown.join(', ') + (runs.length > 12 ? ` and ${runs.length - 12} more ranges` : '');
 }

@@ -1,7 +1,9 @@
 import { inputsOf, tempAncestors, type ModelInputs } from '../graph/temp-models.js';
 import type { IncrementalConfig, Manifest, ModelNode } from '../manifest/types.js';
 import type { ListedFile } from '../sources/types.js';
+import type { PartStat } from '../state/partition-state.js';
 import type { ModelProgress, SeenFile } from '../state/store.js';
+import { partitionedFingerprint, type PartitionedRead } from './changed-partitions.js';
 import { dateOf, earliest, sameInstant, snapshotOf } from './clock.js';
 import { describeDiff, diffFiles, isEmptyDiff } from './file-diff.js';
 import { sqlTimestampText } from './time.js';
@@ -18,6 +20,8 @@ export interface ObservedState {
   readonly existing: ReadonlySet<string>;
   /** Models that write and whose table's lock another process holds. */
   readonly locked: ReadonlySet<string>;
+  /** Day stats of each partition-aware model. */
+  readonly partStats?: ReadonlyMap<string, readonly PartStat[]>;
 }
 
 /** What the run found in its sources before planning. */
@@ -33,6 +37,8 @@ export interface ObservedSources {
   /** Valid events of each source read. */
   readonly validRows: ReadonlyMap<string, number>;
   readonly sources: readonly SourceStep[];
+  /** Sources that partition-aware models read: which days were read, and what changed for each model. */
+  readonly partitioned?: ReadonlyMap<string, PartitionedRead>;
 }
 
 export interface PlanInput {
@@ -83,6 +89,8 @@ export function planRun(input: PlanInput): RunPlan {
   for (const model of models) {
     const config = incrementalConfigOf(model);
     if (config) decided.set(model.name, planIncremental(input, model, config, runValues, now));
+    const column = partitionColumnOf(model);
+    if (column) decided.set(model.name, planPartitioned(input, model, column, runValues, now));
   }
   const idleReader = (name: string) => input.state.locked.has(name) || (decided.get(name) !== undefined && decided.get(name)!.action !== 'build');
   const steps = models.map((model): ModelStep => {
@@ -149,6 +157,49 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
       keepPartsFrom: sinceDate,
       add: previous ? diff.added : files,
     },
+  };
+}
+
+export function partitionColumnOf(model: ModelNode): string | undefined {
+  const kind = model.config.kind;
+  return kind.materialized === 'replace' ? kind.partitionBy : undefined;
+}
+
+/**
+ * A partition-aware model: nothing changed -> check; its source read for some days -> recompute and
+ * replace those days (every day read: they are whole and deduplicated, so rewriting an unchanged one
+ * is exact too); its source read in full -> rebuild it all. The state records each day's files and stats.
+ */
+function planPartitioned(input: PlanInput, model: ModelNode, column: string, values: Readonly<Record<string, string>>, now: string): ModelStep {
+  const { manifest, state, sources } = input;
+  const inputs = inputsOf(manifest, model);
+  const base = { model, values, isIncremental: false, relationName: model.name, recordsCheck: false };
+  const reads = [...inputs.sources].map((name) => sources.partitioned?.get(name));
+  const change = reads[0]?.changes.get(model.name);
+  if (!change || reads.some((r) => r === undefined)) return { ...base, action: 'build', reason: 'full recompute' };
+  if (change.kind === 'none') return { ...base, action: 'check', reason: 'no changed files', recordsCheck: true };
+  const files = filesOf(inputs, manifest, sources.listed, undefined);
+  const seen = state.seen.get(model.name) ?? [];
+  const write = {
+    model: model.name, clockReached: sources.clock ?? null, snapshotReached: sources.clock ? snapshotOf(sources.clock) : null, hotStart: null,
+    at: now, modelHash: partitionedFingerprint(model, manifest), runId: input.runId,
+  };
+  const read = reads[0]!;
+  if (reads.length === 1 && read.parts !== undefined && change.kind === 'parts') {
+    const parts = new Set(read.parts);
+    return {
+      ...base, action: 'build', reason: `${change.reason}: ${read.parts.length} day${read.parts.length === 1 ? '' : 's'} to recompute`,
+      partitions: { column, parts: read.parts },
+      files: summarize(files.filter((f) => parts.has(f.part))),
+      stateWrite: { ...write, resetFiles: false, forget: seen.filter((f) => parts.has(f.part)).map((f) => f.uri), add: files.filter((f) => parts.has(f.part)) },
+      partitionState: { model: model.name, replaceAll: false, parts: read.parts, stats: read.stats },
+    };
+  }
+  const why = change.kind === 'full' ? change.reason : `${change.reason} (source read in full: ${read.fullBecause ?? 'several sources'})`;
+  return {
+    ...base, action: 'build', reason: why, files: summarize(files),
+    stateWrite: { ...write, resetFiles: true, forget: [], add: files },
+    partitionState: { model: model.name, replaceAll: true, parts: [], stats: read.stats },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ModelNode } from '../manifest/types.js';
+import type { PartitionStateWrite } from '../state/partition-state.js';
 import type { ModelStateWrite } from '../state/store.js';
 
 /**
@@ -32,6 +33,10 @@ export interface SourceStep {
   readonly files: FileSummary;
   /** False when the run reads none of its rows (nothing new). */
   readonly read: boolean;
+  /** Partition-aware readers: only these days were read, whole (with the files of other days holding copies of their keys). */
+  readonly days?: readonly string[];
+  /** Every file listed, when only some were read. */
+  readonly listed?: FileSummary;
 }
 
 export interface FileSummary {
@@ -70,4 +75,8 @@ export interface ModelStep {
   readonly hotStart?: string;
   /** Source files the model reads (incremental models). */
   readonly files?: FileSummary;
+  /** A partition-aware model that recomputes only these days (`column` values) and replaces them in its table. */
+  readonly partitions?: { readonly column: string; readonly parts: readonly string[] };
+  /** Day stats a partition-aware model's state records with its rows. */
+  readonly partitionState?: PartitionStateWrite;
 }

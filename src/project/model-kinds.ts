@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { errorMessage, projectError } from '../errors.js';
-import type { IncrementalConfig, KindConfig, Materialization, ModelNode } from '../manifest/types.js';
+import { inputsOf } from '../graph/temp-models.js';
+import type { IncrementalConfig, KindConfig, Manifest, Materialization, ModelNode, SourceDaysOf } from '../manifest/types.js';
 import type { Obj } from './yaml-file.js';
 
 /** Config keys each materialization owns; a key on another kind is an error, not silently ignored. */
-const INCREMENTAL_KEYS = ['lookback_minutes', 'max_catch_up_hours', 'source_since', 'reconciles'];
+const INCREMENTAL_KEYS = ['lookback_minutes', 'max_catch_up_hours', 'source_since', 'reconciles', 'source_days_of'];
 export const KIND_KEYS: Readonly<Record<Materialization, readonly string[]>> = {
-  replace: [],
+  replace: ['partition_by'],
   temp: ['as_view'],
   upsert: [...INCREMENTAL_KEYS, 'delete_where'],
   snapshot: INCREMENTAL_KEYS,
@@ -53,7 +54,7 @@ export function parseKindConfig(materialized: Materialization, o: Obj, vars: Rea
   };
   switch (materialized) {
     case 'replace':
-      return { materialized };
+      return { materialized, partitionBy: text('partition_by') };
     case 'temp': {
       const asView = o.as_view ?? false;
       if (typeof asView !== 'boolean') throw fail('as_view', `must be true or false, got ${JSON.stringify(asView)}`);
@@ -67,6 +68,7 @@ export function parseKindConfig(materialized: Materialization, o: Obj, vars: Rea
         maxCatchUpHours: number('max_catch_up_hours', Number.POSITIVE_INFINITY),
         sourceSince: text('source_since') ?? '{{hot_start}}',
         reconciles: text('reconciles'),
+        sourceDaysOf: sourceDaysOf(o.source_days_of, (m) => fail('source_days_of', m)),
       };
       return materialized === 'upsert' ? { materialized, incremental, deleteWhere: text('delete_where') } : { materialized, incremental };
     }
@@ -77,7 +79,7 @@ export function parseKindConfig(materialized: Materialization, o: Obj, vars: Rea
 export function kindSettings(kind: KindConfig): Record<string, unknown> {
   switch (kind.materialized) {
     case 'replace':
-      return {};
+      return { partition_by: kind.partitionBy };
     case 'temp':
       return { as_view: kind.asView };
     default: {
@@ -87,8 +89,50 @@ export function kindSettings(kind: KindConfig): Record<string, unknown> {
         max_catch_up_hours: Number.isFinite(i.maxCatchUpHours) ? i.maxCatchUpHours : undefined,
         source_since: i.sourceSince,
         reconciles: i.reconciles,
+        source_days_of: i.sourceDaysOf,
         delete_where: kind.materialized === 'upsert' ? kind.deleteWhere : undefined,
       };
+    }
+  }
+}
+
+/** `source_days_of: { model: m, column: c }` */
+function sourceDaysOf(raw: unknown, fail: (message: string) => Error): SourceDaysOf | undefined {
+  if (raw === undefined) return undefined;
+  const o = raw as Record<string, unknown>;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || typeof o.model !== 'string' || typeof o.column !== 'string' || Object.keys(o).length !== 2) {
+    throw fail(`must be { model: <model name>, column: <timestamp or date column> }, got ${JSON.stringify(raw)}`);
+  }
+  return { model: o.model, column: o.column };
+}
+
+/**
+ * `partition_by` names a DATE column of a model that reads only sources with a date partition (through
+ * temp models): its rows of a day then come from that day's events alone. `source_days_of` names a model
+ * and one of its columns.
+ */
+export function checkPartitioning(manifest: Manifest): void {
+  const { models, sources } = manifest;
+  for (const model of models.values()) {
+    const file = model.yamlPath ?? model.path;
+    const kind = model.config.kind;
+    const days = 'incremental' in kind ? kind.incremental.sourceDaysOf : undefined;
+    if (days) {
+      const other = models.get(days.model);
+      if (!other) throw projectError(file, `model '${model.name}': config source_days_of names model '${days.model}', which does not exist`);
+      if (!other.columns.some((c) => c.name === days.column)) throw projectError(file, `model '${model.name}': config source_days_of column '${days.column}' is not a column of '${days.model}'`);
+    }
+    if (kind.materialized !== 'replace' || kind.partitionBy === undefined) continue;
+    const column = model.columns.find((c) => c.name === kind.partitionBy);
+    if (!column || !/^date$/i.test(column.type.trim())) {
+      throw projectError(file, `model '${model.name}': config partition_by '${kind.partitionBy}' must name one of its DATE columns`);
+    }
+    const inputs = inputsOf(manifest, model);
+    // Names of no model or source are left to the graph, which reports them with a suggestion.
+    const tables = [...inputs.tables].filter((t) => models.has(t));
+    const undated = [...inputs.sources].filter((s) => sources.has(s) && !sources.get(s)?.datePartition);
+    if (tables.length || undated.length) {
+      throw projectError(file, `model '${model.name}': config partition_by needs a model that reads only sources with a date_partition (through temp models)${tables.length ? `, not the tables of ${tables.join(', ')}` : ''}${undated.length ? `; ${undated.join(', ')} has none` : ''}`);
     }
   }
 }

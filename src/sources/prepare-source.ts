@@ -3,6 +3,7 @@ import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
 import type { SourceNode } from '../manifest/types.js';
 import { checkFileSchemas } from './file-schema.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
+import type { PartStat } from '../state/partition-state.js';
 
 /** The source as models see it in DuckDB, and what was left out on the way. */
 export interface PreparedSource {
@@ -23,6 +24,8 @@ export interface PreparedSource {
   readonly validRows: number;
   /** Largest clock column value among valid rows (`YYYY-MM-DD HH:MM:SS[.f]`), when the source has a clock. */
   readonly clock?: string;
+  /** Per date partition read (of `keepParts` when given): newest valid clock value, earliest row left out by a `now` rule. */
+  readonly partStats?: readonly PartStat[];
 }
 
 export interface PrepareOptions {
@@ -33,6 +36,15 @@ export interface PrepareOptions {
   readonly files?: readonly ListedFile[];
   /** Reads the files' rows some other way than straight from Parquet (e.g. from a local cache). */
   readonly reader?: RawReader;
+  /**
+   * Only these date partitions' rows stay in the relation, after deduplication over every file read
+   * (files of other days are read only for the copies they hold).
+   */
+  readonly keepParts?: readonly string[];
+  /** Compute `partStats`: the rules named here read `now` (rows they leave out may become valid later). */
+  readonly partStats?: { readonly nowRules: readonly string[] };
+  /** Sees the rows read (before rules and deduplication) in a DuckDB table, `_tm_file` a file number named by `fileNames`. */
+  readonly onLoaded?: (table: string, fileNames: string | undefined) => Promise<void>;
 }
 
 /** Rows of the listed files, as a DuckDB query with the source's declared columns (cast) and `_tm_file`. */
@@ -174,6 +186,9 @@ async function describeSource(
     );
   }
 
+  if (materialize && options.onLoaded) await options.onLoaded(all, fileNames);
+  const partStats = options.partStats && source.datePartition ? await statsByPart(duck, source, all, options.partStats.nowRules, options.keepParts) : undefined;
+
   // File numbers (see readParquetRows) are named by their URI wherever a file is reported.
   const fileUri = (column: string) => (fileNames ? `(SELECT uri FROM ${fileNames} WHERE no = ${column})` : column);
   const clock = source.clockColumn ? `CAST(max(${quoteIdent(source.clockColumn)}) AS VARCHAR)` : 'NULL';
@@ -189,7 +204,8 @@ async function describeSource(
     await duck.run(
       `CREATE OR REPLACE TABLE ${flagged} AS SELECT * REPLACE (${fileUri('_tm_file')} AS _tm_file) FROM ${all} WHERE _tm_rule IS NOT NULL`,
     );
-    await duck.run(`DELETE FROM ${all} WHERE _tm_rule IS NOT NULL${source.dedup ? ` OR rowid IN (SELECT _tm_rowid FROM ${losers})` : ''}`);
+    const outside = options.keepParts && source.datePartition ? ` OR (${partText(source.datePartition)} IN (${options.keepParts.map(quoteLiteral).join(', ') || 'NULL'})) IS NOT TRUE` : '';
+    await duck.run(`DELETE FROM ${all} WHERE _tm_rule IS NOT NULL${source.dedup ? ` OR rowid IN (SELECT _tm_rowid FROM ${losers})` : ''}${outside}`);
     await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${all}`);
   } else if (source.dedup) {
     await duck.run(`CREATE OR REPLACE VIEW ${clean} AS SELECT ${cols} FROM ${all} f WHERE _tm_rule IS NULL AND NOT EXISTS (SELECT 1 FROM ${losers} l WHERE l._tm_file = f._tm_file AND l._tm_row = f._tm_row)`);
@@ -219,5 +235,22 @@ async function describeSource(
   for (const r of source.rules) if (excluded[r.name]) ordered[r.name] = excluded[r.name];
   const ruleOrder = new Map(source.rules.map((r, i) => [r.name, i]));
   const excludedByFile = byFile.sort((a, b) => ruleOrder.get(a.rule)! - ruleOrder.get(b.rule)! || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { name: source.name, relation: clean, flaggedRelation: flagged, files, unreadableFiles, rowsRead, excluded: ordered, excludedByFile, duplicates, validRows, clock: clockValue };
+  return { name: source.name, relation: clean, flaggedRelation: flagged, files, unreadableFiles, rowsRead, excluded: ordered, excludedByFile, duplicates, validRows, clock: clockValue, partStats };
+}
+
+const partText = (column: string) => `CAST(${quoteIdent(column)} AS VARCHAR)`;
+
+/** Newest valid clock value and earliest row left out by a `now` rule, per date partition (before deduplication). */
+async function statsByPart(duck: DuckSession, source: SourceNode, all: string, nowRules: readonly string[], keepParts: readonly string[] | undefined): Promise<PartStat[]> {
+  const part = partText(source.datePartition!);
+  const clock = source.clockColumn ? quoteIdent(source.clockColumn) : undefined;
+  const rules = nowRules.map(quoteLiteral).join(', ');
+  const rows = await duck.all<{ part: string; max_clock: string | null; future_from: string | null }>(
+    `SELECT ${part} AS part,
+            ${clock ? `CAST(max(${clock}) FILTER (WHERE _tm_rule IS NULL) AS VARCHAR)` : 'NULL'} AS max_clock,
+            ${clock && rules ? `CAST(min(${clock}) FILTER (WHERE _tm_rule IN (${rules})) AS VARCHAR)` : 'NULL'} AS future_from
+       FROM ${all} WHERE ${part} IS NOT NULL${keepParts ? ` AND ${part} IN (${keepParts.map(quoteLiteral).join(', ') || 'NULL'})` : ''}
+      GROUP BY 1 ORDER BY 1`,
+  );
+  return rows.map((r) => ({ part: r.part, maxClock: r.max_clock, futureFrom: r.future_from }));
 }
