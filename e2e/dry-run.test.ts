@@ -37,7 +37,7 @@ describe('the plan, printed', () => {
     expect(hot.stdout).toMatch(/4 to build, 0 to check, 0 to skip\nDry run: nothing was written to the target\./);
     const cold = await tm('build', '--select', 'cold', '--now', `${D} 10:31:00`, '--dry-run');
     expect(cold.code, cold.stdout + cold.stderr).toBe(0);
-    expect(cold.stdout).toMatch(/mart_daily_traffic\s+build replace\s+full recompute/);
+    expect(cold.stdout).toMatch(/mart_daily_traffic\s+build replace\s+first run \(reads 1 file of 2020-11-10/);
     expect(cold.stdout).toMatch(/reconcile_traffic_minute\s+check upsert\s+nothing to reconcile: mart_realtime_traffic_minute does not exist/);
     expect(await schemasOfTest()).toEqual([]);
   });
