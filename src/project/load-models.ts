@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { analyzeTemplate } from '../compile/static-analysis.js';
+import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
 import { projectError } from '../errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
@@ -8,7 +8,7 @@ import { KIND_KEYS, parseKindConfig, type ConfigOrigin } from './model-kinds.js'
 import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
-import { checkKeys, expectArray, expectObj, expectString, loadYaml, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
+import { checkKeys, expectArray, expectObj, expectString, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
 export const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
 export const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
@@ -59,7 +59,9 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     const text = await readFile(file, 'utf8');
     const front = FRONT_MATTER.exec(text);
     const parsedFront = front ? expectObj(parseYamlText(front[1], display, 1, await loadYaml()), display, 'front matter') : {};
-    models.push(buildModel(project, vars, name, display, path.relative(root, path.dirname(file)), text, parsedFront, yamlByName.get(name)));
+    const { body, bodyLine } = splitFrontMatter(text);
+    const declared = await memoByContent(stateDirOf(project.projectDir), `template:${display}:${bodyLine}`, body, () => analyzeTemplate(body, display, bodyLine - 1));
+    models.push(buildModel(project, vars, name, display, path.relative(root, path.dirname(file)), { body, bodyLine, declared }, parsedFront, yamlByName.get(name)));
     yamlByName.delete(name);
   }
   for (const [name, yaml] of yamlByName) {
@@ -115,9 +117,15 @@ function splitFrontMatter(text: string): { body: string; bodyLine: number } {
   return { body: text.slice(m[0].length), bodyLine };
 }
 
-function buildModel(project: ProjectConfig, vars: Readonly<Record<string, unknown>>, name: string, file: string, folder: string, text: string, front: Obj, yaml: ModelYaml | undefined): ModelNode {
-  const { body, bodyLine } = splitFrontMatter(text);
-  const declared = analyzeTemplate(body, file, bodyLine - 1);
+/** A model's SQL without its front matter, and what its template declares. */
+interface ModelSql {
+  readonly body: string;
+  readonly bodyLine: number;
+  readonly declared: TemplateDeclarations;
+}
+
+function buildModel(project: ProjectConfig, vars: Readonly<Record<string, unknown>>, name: string, file: string, folder: string, sql: ModelSql, front: Obj, yaml: ModelYaml | undefined): ModelNode {
+  const { body, bodyLine, declared } = sql;
   const merged: Obj = { ...(yaml?.config ?? {}), ...front, ...declared.config };
   const config = parseConfig(merged, { projectDir: project.projectDir, file: yaml?.file ?? file, model: name }, vars);
   const columns = yaml?.columns ?? [];

@@ -69,6 +69,23 @@ export function lineOfPath(located: LocatedYaml, keyPath: readonly (string | num
   return 1;
 }
 
+/**
+ * A value computed from a file's text (plain JSON: e.g. what a template declares), kept in the same
+ * cache by content hash, so a fresh process does not parse unchanged templates again. Errors are
+ * not cached: a broken file is parsed (and reported) every time.
+ */
+export async function memoByContent<T>(cacheDir: string, kind: string, text: string, compute: () => T): Promise<T> {
+  const cache = await openYamlCache(cacheDir);
+  const key = `${kind}:${createHash('sha1').update(text).digest('hex')}`;
+  if (cache.entries.has(key)) return structuredClone(cache.entries.get(key)) as T;
+  const value = compute();
+  if (isPlainJson(value)) {
+    cache.entries.set(key, structuredClone(value));
+    await saveYamlCache(cache);
+  }
+  return value;
+}
+
 let yamlModule: Promise<typeof YAML> | undefined;
 /** The YAML library, loaded on the first parse only (every file may come from the cache). */
 export function loadYaml(): Promise<typeof YAML> {

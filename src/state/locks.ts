@@ -19,14 +19,18 @@ export async function lockModels(target: Target, names: readonly string[], optio
   const held = new Set<string>();
   const key = `hashtext(current_database() || '.' || $1), hashtext($2)`;
   try {
-    for (const name of sorted) {
-      if (options.wait) {
+    if (options.wait) {
+      for (const name of sorted) {
         await session.query(`SELECT pg_advisory_lock(${key})`, [target.schema, name]);
         held.add(name);
-      } else {
-        const rows = await session.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS ok`, [target.schema, name]);
-        if (rows[0]?.ok) held.add(name);
       }
+    } else {
+      // Trying never waits, so one round trip can try them all (in name order, like the loop above).
+      const rows = await session.query<{ name: string; ok: boolean }>(
+        `SELECT n AS name, pg_try_advisory_lock(hashtext(current_database() || '.' || $1), hashtext(n)) AS ok FROM unnest($2::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i`,
+        [target.schema, sorted],
+      );
+      for (const r of rows) if (r.ok) held.add(r.name);
     }
   } catch (err) {
     await session.release();
