@@ -16,7 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { fmtBytes } from './format.js';
 import { dropSchemaFamilies, freshSchema, quoteIdent, runTm, withPg, type TmRun } from './proc.js';
 import { MARTS } from './sql.js';
-import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
+import type { BenchSection, SectionResult, TargetCheck } from './types.js';
 
 const execFileAsync = promisify(execFile);
 const LATE_DAY = '2015-06-10';

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from './support/harness.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
 import { clicks, stream, traffic, type Stream } from './support/hot-fixture.js';
 import { spawnTm, type Proc } from './support/processes.js';
 import { EMPTY_STATE, hotRun, type HotState } from './support/hot-reference.js';

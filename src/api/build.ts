@@ -37,7 +37,6 @@ const defaultLog: Log = (line) => process.stdout.write(line + '\n');
  */
 export async function build(options: BuildOptions): Promise<BuildOutcome> {
   const log = options.log ?? defaultLog;
-  const started = performance.now();
   const startedAt = new Date().toISOString();
   const planned = await openPlannedRun({ ...options, log });
   try {

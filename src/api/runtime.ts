@@ -5,7 +5,7 @@ import { openPostgresTarget } from '../engines/postgres.js';
 import type { Target, TargetSession } from '../engines/target.js';
 import { onCancel } from '../execute/cancel.js';
 import type { Log } from '../execute/progress.js';
-import { openRunFolders, type RunFolders } from '../execute/scratch.js';
+import { openRunFolders } from '../execute/scratch.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
 import { applicationNameOf, openRunRegistry, type RunRegistry } from '../state/run-registry.js';
 

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
-import { errorMessage } from '../errors.js';
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows } from './prepare-source.js';
+import { attachLocalDuckFile } from './local-duck-file.js';
 import type { ListedFile, SourceLocation } from './types.js';
 
 /**
@@ -56,7 +55,7 @@ const identityOf = (f: FileIdentity) => `${f.uri}\n${f.size}\n${f.version}`;
 
 export async function openKeyIndex(duck: DuckSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string): Promise<KeyIndex> {
   const db = quoteIdent(`tm_keys_${attachSeq++}_${source.name}`);
-  const persistent = await attach(duck, db, file);
+  const persistent = await attachLocalDuckFile(duck, db, file);
   if (!persistent) await duck.run(`ATTACH ':memory:' AS ${db}`);
   const key = quoteIdent(source.dedup.key);
   const partColumn = source.datePartition ?? '';
@@ -184,18 +183,3 @@ export async function openKeyIndex(duck: DuckSession, source: SourceNode & { rea
   };
 }
 
-/** Attaches the index file; false when another process holds it. A file DuckDB cannot open is made again: it is only an index. */
-async function attach(duck: DuckSession, db: string, file: string): Promise<boolean> {
-  await mkdir(path.dirname(file), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await duck.run(`ATTACH ${quoteLiteral(file)} AS ${db}`);
-      return true;
-    } catch (err) {
-      if (/lock/i.test(errorMessage(err)) || attempt === 1) return false;
-      await rm(file, { force: true });
-      await rm(`${file}.wal`, { force: true });
-    }
-  }
-  return false;
-}

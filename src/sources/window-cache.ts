@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
-import { errorMessage } from '../errors.js';
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows, type RawReader } from './prepare-source.js';
+import { attachLocalDuckFile } from './local-duck-file.js';
 import type { ListedFile, SourceLocation } from './types.js';
 
 /**
@@ -54,7 +53,7 @@ export function sourceCacheFile(stateDir: string, source: SourceNode, targetIden
 
 export async function openSourceCache(duck: DuckSession, source: SourceNode, location: SourceLocation, options: SourceCacheOptions): Promise<SourceCache> {
   const db = quoteIdent(`tm_cache_${attachSeq++}_${source.name}`);
-  const persistent = options.file !== undefined && (await attach(duck, db, options.file));
+  const persistent = options.file !== undefined && (await attachLocalDuckFile(duck, db, options.file));
   if (!persistent) await duck.run(`ATTACH ':memory:' AS ${db}`);
   const files = `${db}.files`;
   const events = `${db}.events`;
@@ -166,26 +165,6 @@ export async function openSourceCache(duck: DuckSession, source: SourceNode, loc
       await session.run(`DETACH ${db}`).catch(() => undefined);
     },
   };
-}
-
-/**
- * Attaches the cache file; false when another process holds it (the run then caches in memory).
- * A file DuckDB cannot open (damaged, other version) is deleted and made again: it is only a cache.
- */
-async function attach(duck: DuckSession, db: string, file: string): Promise<boolean> {
-  await mkdir(path.dirname(file), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await duck.run(`ATTACH ${quoteLiteral(file)} AS ${db}`);
-      return true;
-    } catch (err) {
-      if (/lock/i.test(errorMessage(err))) return false;
-      if (attempt === 1) return false;
-      await rm(file, { force: true });
-      await rm(`${file}.wal`, { force: true });
-    }
-  }
-  return false;
 }
 
 function escapeRegex(text: string): string {

@@ -1,7 +1,7 @@
 /** line, bar, area: metrics over x (a time column, truncated to the grain, or a category), one series per metric and group. */
 import { isTimeType, typeOf } from '../column-types.js';
 import { adhocMetric, timeGrainSqla } from '../superset/adhoc.js';
-import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation, type Row } from '../sql.js';
+import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation } from '../sql.js';
 import type { ChartSpec } from '../types.js';
 import { GRID, TOOLTIP_AXIS, type FormModule } from './form.js';
 
