@@ -1,7 +1,6 @@
 import type { DuckSession } from '../engines/duckdb.js';
 import { quoteIdent } from '../engines/duckdb.js';
 import { qualified, withSession, type Target } from '../engines/target.js';
-import { errorMessage, TmError } from '../errors.js';
 import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { Manifest, ModelNode, SourceDaysOf, SourceNode } from '../manifest/types.js';
@@ -10,7 +9,7 @@ import { partitionColumnOf, filesOf, incrementalConfigOf, summarize, type Observ
 import type { SourceStep } from '../plan/types.js';
 import { keyIndexFile, openKeyIndex, type KeyIndex } from '../sources/key-index.js';
 import { prepareSource, readParquetRows, type PreparedSource } from '../sources/prepare-source.js';
-import { describePreparedSource } from '../sources/prepare-sources.js';
+import { asSourceError, describePreparedSource } from '../sources/prepare-sources.js';
 import type { ListedFile, SourceLocation } from '../sources/types.js';
 import type { PartStat } from '../state/partition-state.js';
 import type { SeenFile } from '../state/store.js';
@@ -61,8 +60,7 @@ export async function readPartitionedSource(input: PartitionedSourceInput): Prom
     return await readChangedDays(input);
   } catch (err) {
     // Listing, reading and the key index fail as the source's error (exit 2), like every source read.
-    if (err instanceof TmError) throw err;
-    throw new TmError(`source '${input.source.name}' (${input.source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+    throw asSourceError(input.source, err);
   }
 }
 

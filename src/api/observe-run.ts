@@ -1,16 +1,14 @@
-import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import { renderConfigTemplate } from '../compile/render-model.js';
+import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import type { DuckSession } from '../engines/duckdb.js';
+import { withSession } from '../engines/target.js';
 import { errorMessage, TmError } from '../errors.js';
 import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
+import type { PartitionedRead } from '../plan/changed-partitions.js';
 import { dateOf, dayBefore, earliest, isIsoDate, latest } from '../plan/clock.js';
 import { diffFiles, isEmptyDiff } from '../plan/file-diff.js';
-import { hasPartitionedReader, readPartitionedSource } from './observe-partitions.js';
-import type { PartitionedRead } from '../plan/changed-partitions.js';
-import { ensurePartitionState, readPartStats } from '../state/partition-state.js';
-import { withSession } from '../engines/target.js';
 import {
   filesOf, incrementalConfigOf, partitionColumnOf, previousProgress, relationOf, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState,
 } from '../plan/plan-run.js';
@@ -19,13 +17,15 @@ import type { SourceStep } from '../plan/types.js';
 import { incrementalValues, modelFingerprint } from '../plan/values.js';
 import { stateDirOf } from '../project/state-dir.js';
 import { prepareSource, readParquetRows, type PreparedSource } from '../sources/prepare-source.js';
-import { describePreparedSource, openLocationFor, prepareSources, ruleRenderer } from '../sources/prepare-sources.js';
+import { asSourceError, describePreparedSource, openLocationFor, prepareSources, ruleRenderer } from '../sources/prepare-sources.js';
 import type { ListedFile, SourceLocation } from '../sources/types.js';
 import { openSourceCache, sourceCacheFile, type SourceCache } from '../sources/window-cache.js';
 import { prepareWindowedSource } from '../sources/windowed-source.js';
 import { lockModels } from '../state/locks.js';
+import { ensurePartitionState, readPartStats } from '../state/partition-state.js';
 import { ensureState, readStateId, stateSchemaOf } from '../state/store.js';
 import { readStoredState } from '../state/target-state.js';
+import { hasPartitionedReader, readPartitionedSource } from './observe-partitions.js';
 import type { ProjectContext } from './project-context.js';
 import type { Runtime } from './runtime.js';
 
@@ -156,7 +156,8 @@ async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Pr
   for (const { source } of sources) {
     const from = earliest(active.map((m) => (inputsOf(manifest, m).sources.has(source.name) ? since.get(m.name) : undefined)));
     const fromPart = from ? dateOf(from) : undefined;
-    listed.set(source.name, { fromPart, files: await listFrom(await locationOf(run, source), source, fromPart) });
+    const location = await locationOf(run, source);
+    listed.set(source.name, { location, fromPart, files: await listFrom(location, source, fromPart) });
   }
   const files = new Map([...listed].map(([name, w]) => [name, w.files]));
   for (const m of active) {
@@ -168,8 +169,9 @@ async function nothingNew(run: RunContext, sources: readonly SourceToRead[]): Pr
   return listed;
 }
 
-/** A source's files from the first date partition its readers need. */
+/** A source's files from the first date partition its readers need, and where they were listed. */
 interface ListedWindow {
+  readonly location: SourceLocation;
   readonly fromPart?: string;
   readonly files: readonly ListedFile[];
 }
@@ -190,11 +192,11 @@ async function idleSources(
     steps.push(full.step);
   }
   for (const { source } of sources) {
-    const location = await locationOf(run, source);
+    const window = listed.get(source.name);
+    const location = window?.location ?? (await locationOf(run, source));
     prepared.set(source.name, await prepareSource(run.duck, source, location, {
       files: [], renderRule: ruleRenderer(input.ctx.manifest, source, { now: sqlTimestamp(input.now) }), reader: (d, src) => readParquetRows(d, src, [], []),
     }));
-    const window = listed.get(source.name);
     const files = window?.files ?? [];
     input.log(`source ${source.name}: nothing new in ${formatCount(files.length)} files of the window; no data read`);
     steps.push({ name: source.name, windowed: true, fromPart: window?.fromPart, files: summarize(files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: false });
@@ -248,8 +250,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
         guessClock,
       });
     } catch (err) {
-      if (err instanceof TmError) throw err;
-      throw new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+      throw asSourceError(source, err);
     }
     prepared.set(source.name, result.prepared);
     if (result.fromPart) await cache.evictBefore(run.duck, dayBefore(result.fromPart, 2));

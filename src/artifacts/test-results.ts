@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { NodeResult } from './run-results.js';
+import type { RunResults } from './run-results.js';
 import { writeJsonAtomic } from './write-json.js';
 
 export const TEST_RESULTS_SCHEMA = 'tm/test-results/v1';
@@ -7,16 +7,11 @@ export const TEST_RESULTS_SCHEMA = 'tm/test-results/v1';
 /** File name of the last tests' results in the target folder. */
 export const TEST_RESULTS_FILE = 'test_results.json';
 
-export interface TestResults {
-  /** `test` or `build`: the command whose tests these are. */
-  readonly command: string;
-  readonly target: string;
-  readonly started_at: string;
-  readonly elapsed_s: number;
-  /** Tests (and the temp models `tm test` computed for them), as in run_results.json. */
-  readonly results: readonly NodeResult[];
-  readonly sources?: readonly unknown[];
-}
+/**
+ * What run_results.json holds, for the last tests (and the temp models `tm test` computed for them);
+ * `command` is `test` or `build`.
+ */
+export type TestResults = RunResults;
 
 /**
  * `target/test_results.json`: the last tests' results, apart from `run_results.json`, so a `tm test`

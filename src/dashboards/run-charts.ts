@@ -21,11 +21,6 @@ export function relationOf(manifest: Manifest, schema: string, chart: ChartSpec)
   return { table: qualified(schema, model.name), model };
 }
 
-/** The SQL a chart runs on the target (for `tm dashboards build --show-sql` and for tests). */
-export function chartSql(manifest: Manifest, schema: string, chart: ChartSpec): string {
-  return FORMS[chart.form].query(chart, relationOf(manifest, schema, chart));
-}
-
 export async function runCharts(manifest: Manifest, target: Target, dashboards: readonly DashboardNode[]): Promise<ChartResult[]> {
   const jobs = dashboards.flatMap((d) => d.charts.map((chart) => ({ dashboard: d.name, chart })));
   const results: ChartResult[] = new Array(jobs.length);

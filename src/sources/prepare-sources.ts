@@ -52,8 +52,7 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
           renderRule: ruleRenderer(manifest, source, setup.values, hb),
         });
       } catch (err) {
-        if (err instanceof TmError) throw err;
-        throw new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
+        throw asSourceError(source, err);
       }
       prepared.set(source.name, result);
       setup.log(describePreparedSource(result, elapsedSince(started)));
@@ -63,6 +62,12 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
     session.close();
   }
   return prepared;
+}
+
+/** A failure reading a source (listing, download, Parquet): one line naming the source, exit 2. A TmError stays as it is. */
+export function asSourceError(source: SourceNode, err: unknown): TmError {
+  if (err instanceof TmError) return err;
+  return new TmError(`source '${source.name}' (${source.location}): ${errorMessage(err).split('\n')[0]}`, 2, { cause: err });
 }
 
 /** Renders a source's rule checks (Handlebars with the vars and the run's values such as `now`). */
