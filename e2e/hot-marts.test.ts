@@ -182,6 +182,16 @@ describe('hot marts: incremental runs on the real PostgreSQL', () => {
     await expectMarts(expected);
   });
 
+  it('a cold --full-refresh rewrites the reconciled days from all data and keeps their minute rows', async () => {
+    await tm('cold', '2020-11-11 00:20:30', { fullRefresh: true });
+    // The drift table starts over: the day's hot rows are the reconciled ones now.
+    const rec = reconcile(expected, [], s.visible(), '2020-11-11 00:20:30');
+    expect(rec.minute.filter((m) => String(m.event_minute).startsWith(D)).length).toBeGreaterThan(0);
+    expect(num(await queryRows(`SELECT event_date::text, hot_clicks, cold_clicks, drift_clicks, reconciled_at::text FROM ${schema}.mart_hot_cold_drift ORDER BY 1`))).toEqual(rec.drift);
+    expected = { ...expected, minute: rec.minute };
+    await expectMarts(expected);
+  });
+
   it('--full-refresh rebuilds the incremental models from scratch (rows and source state): H = S - L again', async () => {
     await tm('hot', '2020-11-11 00:21:00', { fullRefresh: true });
     const fresh = hotRun(EMPTY_STATE, s.visible(), '2020-11-11 00:21:00');

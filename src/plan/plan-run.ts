@@ -143,7 +143,8 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
     reason,
     isIncremental,
     files: summarize(files),
-    thisRows: model.config.engine === 'duckdb' && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental } : undefined,
+    // A reconciliation never empties the table it rewrites, not even on a full refresh: its rows stay visible.
+    thisRows: model.config.engine === 'duckdb' && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental || (tableExists && config.reconciles !== undefined) } : undefined,
     stateWrite: {
       model: model.name,
       clockReached: clock ?? null,
