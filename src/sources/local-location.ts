@@ -1,5 +1,4 @@
-import { statSync, type Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { parseHivePartitions } from './hive.js';
 import { SourceAccessError, type ListedFile, type PartitionFilter, type SourceLocation } from './types.js';
@@ -28,7 +27,7 @@ const RESTAT_MS = 60_000;
 export function createLocalLocation(root: string, extension: string): SourceLocation {
   const suffix = `.${extension}`;
   async function walk(dir: string, prefix: string, filter: PartitionFilter | undefined, out: ListedFile[]): Promise<void> {
-    const folder = await readFolder(dir, prefix, suffix);
+    const folder = readFolder(dir, prefix, suffix);
     const files: { key: string; full: string; name: string; partitions: Readonly<Record<string, string>> }[] = [];
     // Paths are joined only for entries the filter keeps: a root with thousands of partition folders is
     // walked on every run, and path.join on each entry cost more than the rest of the walk.
@@ -49,7 +48,7 @@ export function createLocalLocation(root: string, extension: string): SourceLoca
   return {
     uri: root,
     async list(filter) {
-      const info = await stat(root).catch(() => undefined);
+      const info = statIfExists(root);
       if (!info?.isDirectory()) throw new SourceAccessError(`source folder not found: ${root}`, root);
       const out: ListedFile[] = [];
       await walk(root, '', filter, out);
@@ -64,32 +63,32 @@ export function createLocalLocation(root: string, extension: string): SourceLoca
   };
 }
 
-/** A folder's entries (sorted; writers' temp and marker files left out) and its data files' size and mtime. */
-async function readFolder(dir: string, prefix: string, suffix: string): Promise<FolderMemo> {
+/**
+ * A folder's entries (sorted; writers' temp and marker files left out) and its data files' size and mtime.
+ * Synchronous on purpose: a local stat or readdir takes microseconds, while each awaited call is a round
+ * trip through libuv's thread pool (measured on 2,861 day folders and 6,445 files, 2 cores: the awaited
+ * walk 0.9-1.9 s, the synchronous one 0.11-0.27 s; the folders' stats alone 0.9 s against 22 ms).
+ */
+function readFolder(dir: string, prefix: string, suffix: string): FolderMemo {
   const now = Date.now();
   const cached = memo.get(dir);
   const before = cached && now - cached.statAt < RESTAT_MS ? cached : undefined;
-  const info = await stat(dir).catch(() => undefined);
+  const info = statIfExists(dir);
   if (before && info && info.mtimeMs === before.mtimeMs && now - info.mtimeMs > RACY_MS) return before;
-  const dirents = await readdir(dir, { withFileTypes: true });
+  const dirents = readdirSync(dir, { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const entries = dirents
     .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_')) // temp and marker files of writers
     .filter((e) => e.isDirectory() || e.name.endsWith(suffix))
     .map((e) => ({ name: e.name, dir: e.isDirectory(), partitions: parseHivePartitions(e.isDirectory() ? `${prefix}${e.name}/x` : prefix + e.name) }));
-  // Data files not seen before are stat'ed one after the other: a local stat is a few microseconds, while
-  // thousands of promise-based stats cost their round trips through the thread pool (measured on 2,947
-  // files: 11-21 ms against 54 ms).
   const names = entries.filter((e) => !e.dir).map((e) => e.name);
-  const known = names.map((n) => before?.files.get(n));
-  const fresh = names.map((n, i) => (known[i] ? undefined : statIfExists(path.join(dir, n)))); // deleted by compaction meanwhile
   const files = new Map<string, { size: number; version: string }>();
-  names.forEach((n, i) => {
-    const k = known[i];
-    const s = fresh[i];
-    if (k) files.set(n, k);
+  for (const n of names) {
+    const known = before?.files.get(n);
+    const s = known ? undefined : statIfExists(path.join(dir, n)); // deleted by compaction meanwhile
+    if (known) files.set(n, known);
     else if (s) files.set(n, { size: s.size, version: String(Math.trunc(s.mtimeMs)) });
-  });
+  }
   const folder: FolderMemo = { mtimeMs: info?.mtimeMs ?? 0, entries, files, statAt: before?.statAt ?? now };
   if (info) memo.set(dir, folder);
   return folder;
