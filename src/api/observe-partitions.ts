@@ -10,6 +10,7 @@ import type { SourceStep } from '../plan/types.js';
 import { keyIndexFile, openKeyIndex, type KeyIndex } from '../sources/key-index.js';
 import { prepareSource, readParquetRows, type PreparedSource } from '../sources/prepare-source.js';
 import { asSourceError, describePreparedSource } from '../sources/prepare-sources.js';
+import { openSchemaMemo, schemaMemoFile, type SchemaMemo } from '../sources/schema-memo.js';
 import type { ListedFile, SourceLocation } from '../sources/types.js';
 import type { PartStat } from '../state/partition-state.js';
 import type { SeenFile } from '../state/store.js';
@@ -76,7 +77,8 @@ async function readChangedDays(input: PartitionedSourceInput): Promise<Partition
       listed: filesOf(inputsOf(manifest, m), manifest, listing, undefined), seen: state.seen.get(m.name) ?? [], stats: state.partStats?.get(m.name) ?? [], now: input.now,
     })]),
   );
-  const index = source.dedup ? await openIndex(input, source as SourceNode & { dedup: { key: string } }) : undefined;
+  const schemas = await openSchemaMemo(schemaMemoFile(input.stateDir, source));
+  const index = source.dedup ? await openIndex(input, source as SourceNode & { dedup: { key: string } }, schemas) : undefined;
 
   let fullBecause = whyFull(readers, changes, manifest, index);
   let days: string[] = [];
@@ -101,13 +103,15 @@ async function readChangedDays(input: PartitionedSourceInput): Promise<Partition
   const rules = { nowRules: nowRules(source.rules) };
   let prepared: PreparedSource = fullBecause
       ? await prepareSource(input.duck, source, location, {
-        files: listed, renderRule: input.renderRule, partStats: rules,
+        files: listed, renderRule: input.renderRule, partStats: rules, schemas,
         onLoaded: index?.persistent ? (table, names) => index.indexLoaded(table, names, listed) : undefined,
       })
       : days.length
-        ? await prepareSource(input.duck, source, location, { files, renderRule: input.renderRule, partStats: rules, keepParts: days })
+        ? await prepareSource(input.duck, source, location, { files, renderRule: input.renderRule, partStats: rules, keepParts: days, schemas })
         : await prepareSource(input.duck, source, location, { files: [], renderRule: input.renderRule, reader: (d, src) => readParquetRows(d, src, [], []) });
   if (index && !input.readOnly) await index.prune(listed);
+  schemas.retain(listed);
+  await schemas.save();
 
   const stats = prepared.partStats ?? [];
   let clock = prepared.clock;
@@ -160,8 +164,8 @@ async function daysHeldBy(target: Target, readers: readonly ModelNode[]): Promis
   });
 }
 
-async function openIndex(input: PartitionedSourceInput, source: SourceNode & { readonly dedup: { readonly key: string } }): Promise<KeyIndex> {
-  const index = await openKeyIndex(input.duck, source, input.location, keyIndexFile(input.stateDir, source));
+async function openIndex(input: PartitionedSourceInput, source: SourceNode & { readonly dedup: { readonly key: string } }, schemas: SchemaMemo): Promise<KeyIndex> {
+  const index = await openKeyIndex(input.duck, source, input.location, keyIndexFile(input.stateDir, source), schemas);
   input.cleanups.push(() => index.close());
   return index;
 }

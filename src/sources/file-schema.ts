@@ -1,6 +1,8 @@
 import type { DuckSession } from '../engines/duckdb.js';
 import { quoteLiteral } from '../engines/duckdb.js';
 import type { SourceColumn } from '../manifest/types.js';
+import type { ParquetColumn, SchemaMemo } from './schema-memo.js';
+import type { ListedFile } from './types.js';
 
 /** Coarse type families: a file may store a timestamp in ms or µs, an integer in 32 or 64 bits. */
 export type TypeFamily = 'string' | 'integer' | 'float' | 'decimal' | 'timestamp' | 'date' | 'boolean' | 'other';
@@ -15,14 +17,6 @@ export function familyOfDeclared(type: string): TypeFamily {
   if (t === 'DATE') return 'date';
   if (/^BOOL/.test(t)) return 'boolean';
   return 'other';
-}
-
-interface ParquetColumn {
-  file_name: string;
-  name: string;
-  type: string | null;
-  converted_type: string | null;
-  logical_type: string | null;
 }
 
 function familyOfParquet(c: ParquetColumn): TypeFamily {
@@ -49,30 +43,37 @@ export interface FileCheck {
 /**
  * Checks each file's Parquet schema against the declared columns: readable, required columns present,
  * compatible types. One query for all files; per file only when that query fails (a corrupt file).
+ * With a memo (`files` give the paths' identities, in the same order), schemas read before are not read again.
  */
 export async function checkFileSchemas(
   duck: DuckSession,
   paths: readonly string[],
   columns: readonly SourceColumn[],
   partitionColumns: ReadonlySet<string>,
+  memo?: { readonly schemas: SchemaMemo; readonly files: readonly ListedFile[] },
 ): Promise<FileCheck[]> {
   if (paths.length === 0) return [];
   const byFile = new Map<string, ParquetColumn[]>();
   const unreadable = new Map<string, string>();
+  const known = new Map(paths.flatMap((p, i) => {
+    const cols = memo?.schemas.get(memo.files[i]);
+    return cols ? [[p, cols] as const] : [];
+  }));
   const readSchemas = async (batch: readonly string[]) => {
-    const rows = await duck.all<ParquetColumn>(
+    const rows = await duck.all<ParquetColumn & { file_name: string }>(
       `SELECT file_name, name, type, converted_type, logical_type::VARCHAR AS logical_type FROM parquet_schema([${batch.map(quoteLiteral).join(', ')}])`,
     );
-    for (const r of rows) {
-      const list = byFile.get(r.file_name) ?? [];
-      list.push(r);
-      byFile.set(r.file_name, list);
+    for (const { file_name, ...column } of rows) {
+      const list = byFile.get(file_name) ?? [];
+      list.push(column);
+      byFile.set(file_name, list);
     }
   };
+  const toRead = paths.filter((p) => !known.has(p));
   try {
-    await readSchemas(paths);
+    if (toRead.length) await readSchemas(toRead);
   } catch {
-    for (const p of paths) {
+    for (const p of toRead) {
       try {
         await readSchemas([p]);
       } catch (err) {
@@ -80,26 +81,32 @@ export async function checkFileSchemas(
       }
     }
   }
-  return paths.map((p) => {
+  return paths.map((p, i) => {
     const reason = unreadable.get(p);
     if (reason !== undefined) return { path: p, problem: `cannot read Parquet: ${reason}`, columns: new Set<string>() };
-    const cols = new Map((byFile.get(p) ?? []).filter((c) => c.name !== 'duckdb_schema' && c.name !== 'schema').map((c) => [c.name, c]));
-    for (const col of columns) {
-      if (partitionColumns.has(col.name)) continue;
-      const found = cols.get(col.name);
-      if (!found) {
-        if (col.required) return { path: p, problem: `required column '${col.name}' is missing`, columns: new Set(cols.keys()) };
-        continue;
-      }
-      const want = familyOfDeclared(col.type);
-      const have = familyOfParquet(found);
-      const compatible = want === have || want === 'other' || (want === 'float' && (have === 'integer' || have === 'decimal')) || (want === 'decimal' && have === 'integer');
-      if (!compatible) {
-        return { path: p, problem: `column '${col.name}' is ${have} (${found.type}${found.converted_type ? `/${found.converted_type}` : ''}), expected ${col.type}`, columns: new Set(cols.keys()) };
-      }
-    }
-    return { path: p, columns: new Set(cols.keys()) };
+    const schema = known.get(p) ?? byFile.get(p) ?? [];
+    if (memo && !known.has(p)) memo.schemas.set(memo.files[i], schema);
+    return checkColumns(p, schema, columns, partitionColumns);
   });
+}
+
+function checkColumns(p: string, schema: readonly ParquetColumn[], columns: readonly SourceColumn[], partitionColumns: ReadonlySet<string>): FileCheck {
+  const cols = new Map(schema.filter((c) => c.name !== 'duckdb_schema' && c.name !== 'schema').map((c) => [c.name, c]));
+  for (const col of columns) {
+    if (partitionColumns.has(col.name)) continue;
+    const found = cols.get(col.name);
+    if (!found) {
+      if (col.required) return { path: p, problem: `required column '${col.name}' is missing`, columns: new Set(cols.keys()) };
+      continue;
+    }
+    const want = familyOfDeclared(col.type);
+    const have = familyOfParquet(found);
+    const compatible = want === have || want === 'other' || (want === 'float' && (have === 'integer' || have === 'decimal')) || (want === 'decimal' && have === 'integer');
+    if (!compatible) {
+      return { path: p, problem: `column '${col.name}' is ${have} (${found.type}${found.converted_type ? `/${found.converted_type}` : ''}), expected ${col.type}`, columns: new Set(cols.keys()) };
+    }
+  }
+  return { path: p, columns: new Set(cols.keys()) };
 }
 
 export function firstLine(message: string): string {

@@ -4,6 +4,7 @@ import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows } from './prepare-source.js';
 import { attachLocalDuckFile } from './local-duck-file.js';
+import type { SchemaMemo } from './schema-memo.js';
 import type { ListedFile, SourceLocation } from './types.js';
 
 /**
@@ -53,7 +54,9 @@ export function keyIndexFile(stateDir: string, source: SourceNode): string {
 
 const identityOf = (f: FileIdentity) => `${f.uri}\n${f.size}\n${f.version}`;
 
-export async function openKeyIndex(duck: DuckSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string): Promise<KeyIndex> {
+export async function openKeyIndex(
+  duck: DuckSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string, schemas?: SchemaMemo,
+): Promise<KeyIndex> {
   const db = quoteIdent(`tm_keys_${attachSeq++}_${source.name}`);
   const persistent = await attachLocalDuckFile(duck, db, file);
   if (!persistent) await duck.run(`ATTACH ':memory:' AS ${db}`);
@@ -122,7 +125,7 @@ export async function openKeyIndex(duck: DuckSession, source: SourceNode & { rea
     async indexListed(files) {
       const fresh = files.filter((f) => !known.has(identityOf(f)));
       if (!fresh.length) return;
-      const read = await readParquetRows(duck, source, fresh, await location.fetch(fresh));
+      const read = await readParquetRows(duck, source, fresh, await location.fetch(fresh), { schemas });
       stats.filesRead += fresh.length;
       await insert(fresh, (map) => `SELECT m.fid, hash(r.${key}) FROM (${read.select}) r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`);
     },

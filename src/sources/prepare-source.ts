@@ -2,6 +2,7 @@ import type { DuckSession } from '../engines/duckdb.js';
 import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
 import type { SourceNode } from '../manifest/types.js';
 import { checkFileSchemas } from './file-schema.js';
+import type { SchemaMemo } from './schema-memo.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
 import type { PartStat } from '../state/partition-state.js';
 
@@ -36,6 +37,8 @@ export interface PrepareOptions {
   readonly files?: readonly ListedFile[];
   /** Reads the files' rows some other way than straight from Parquet (e.g. from a local cache). */
   readonly reader?: RawReader;
+  /** Schemas of files checked in earlier runs (the default reader reads only the others' footers). */
+  readonly schemas?: SchemaMemo;
   /**
    * Only these date partitions' rows stay in the relation, after deduplication over every file read
    * (files of other days are read only for the copies they hold).
@@ -71,16 +74,16 @@ export function sourceRelation(name: string): string {
 export async function prepareSource(duck: DuckSession, source: SourceNode, location: SourceLocation, options: PrepareOptions): Promise<PreparedSource> {
   const files = options.files ?? (await location.list(options.filter));
   const raw = quoteIdent(`__src_${source.name}__raw`);
-  const read = await (options.reader ?? parquetReader(location))(duck, source, files);
+  const read = await (options.reader ?? parquetReader(location, options.schemas))(duck, source, files);
   await duck.run(`CREATE OR REPLACE VIEW ${raw} AS ${read.select}`);
   return describeSource(duck, source, files, read, options);
 }
 
 /** The default reader: fetches the files (remote ones into the download cache) and reads them with read_parquet. */
-export function parquetReader(location: SourceLocation): RawReader {
+export function parquetReader(location: SourceLocation, schemas?: SchemaMemo): RawReader {
   return async (duck, source, files) => {
     const localPaths = await location.fetch(files);
-    return readParquetRows(duck, source, files, localPaths, { fileNumbers: true });
+    return readParquetRows(duck, source, files, localPaths, { fileNumbers: true, schemas });
   };
 }
 
@@ -92,10 +95,11 @@ export function parquetReader(location: SourceLocation): RawReader {
  * `fileNames` table maps it back to the URI.
  */
 export async function readParquetRows(
-  duck: DuckSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[], options: { readonly fileNumbers?: boolean } = {},
+  duck: DuckSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[],
+  options: { readonly fileNumbers?: boolean; readonly schemas?: SchemaMemo } = {},
 ): Promise<RawRows> {
   const partitionColumns = new Set(files.flatMap((f) => Object.keys(f.partitions)));
-  const checks = await checkFileSchemas(duck, localPaths, source.columns, partitionColumns);
+  const checks = await checkFileSchemas(duck, localPaths, source.columns, partitionColumns, options.schemas && { schemas: options.schemas, files });
   const good: { local: string; uri: string }[] = [];
   const unreadableFiles: { uri: string; reason: string }[] = [];
   checks.forEach((check, i) => {

@@ -5,6 +5,7 @@ import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import { prepareSource, type PreparedSource } from './prepare-source.js';
 import { openSourceLocation } from './location.js';
+import { openSchemaMemo, schemaMemoFile } from './schema-memo.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
 import path from 'node:path';
 
@@ -45,12 +46,14 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
       const started = performance.now();
       const location = await openLocationFor(source, setup.projectDir, setup.stateDir);
       const hb = Handlebars.create();
+      const filter = setup.filterFor?.(source);
+      // Schemas are remembered only where the listing is whole (it prunes the memo).
+      const schemas = filter ? undefined : await openSchemaMemo(schemaMemoFile(setup.stateDir, source));
       let result: PreparedSource;
       try {
-        result = await prepareSource(session, source, location, {
-          filter: setup.filterFor?.(source),
-          renderRule: ruleRenderer(manifest, source, setup.values, hb),
-        });
+        result = await prepareSource(session, source, location, { filter, schemas, renderRule: ruleRenderer(manifest, source, setup.values, hb) });
+        schemas?.retain(result.files);
+        await schemas?.save();
       } catch (err) {
         throw asSourceError(source, err);
       }
