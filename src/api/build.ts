@@ -85,5 +85,14 @@ async function scheduleBuildTests(planned: PlannedRun, options: BuildOptions): P
     storeFailures: options.storeFailures ?? false, compiledDir: path.join(project.targetDir, 'compiled'),
   };
   log(`${tests.length} test${tests.length === 1 ? '' : 's'} selected`);
-  return scheduleTests(tests, project.graph, selected, ctx, log);
+  // Partition-aware reads: tests over a source (and over what DuckDB computes from it) see the days this
+  // run read, as an audit sees the intervals it processed; `tm test` reads every file.
+  const tested = new Set(tests.flatMap((t) => t.sources));
+  const unread = new Map<string, string>();
+  for (const step of plan.sources) {
+    if (step.days === undefined || !tested.has(step.name) || missing.some((m) => m.name === step.name)) continue;
+    if (step.days.length === 0) unread.set(step.name, 'had no changed day: nothing read to test (tm test reads every file)');
+    else log(`tests on source ${step.name} check the ${step.days.length} day${step.days.length === 1 ? '' : 's'} read in this run (tm test reads every file)`);
+  }
+  return scheduleTests(tests, project.graph, selected, ctx, log, unread);
 }
