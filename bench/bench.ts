@@ -59,10 +59,16 @@ function log(line: string): void {
 }
 
 function fmtTarget(t: TargetCheck): string {
-  if (!Number.isFinite(t.value)) return `MISS  ${t.name} = n/a (not measured: see FAILED) (target <= ${t.unit ? `${t.limit.toFixed(0)} ${t.unit}` : t.limit})`;
-  const v = t.unit ? `${t.value.toFixed(0)} ${t.unit}` : t.value.toFixed(3);
-  const l = t.unit ? `${t.limit.toFixed(0)} ${t.unit}` : String(t.limit);
-  return `${t.pass ? 'PASS' : 'MISS'}  ${t.name} = ${v} (target <= ${l})`;
+  const limit = t.unit ? `${figure(t.limit)} ${t.unit}` : String(t.limit);
+  if (!Number.isFinite(t.value)) return `MISS  ${t.name} = n/a (not measured: see FAILED) (target <= ${limit})`;
+  const v = t.unit ? `${figure(t.value)} ${t.unit}` : t.value.toFixed(3);
+  return `${t.pass ? 'PASS' : 'MISS'}  ${t.name} = ${v} (target <= ${limit})`;
+}
+
+/** Whole numbers from 100 on (ms), three significant digits below (0.040 x, 1.57 s). */
+function figure(x: number): string {
+  const a = Math.abs(x);
+  return x.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
 async function main(): Promise<number> {

@@ -82,7 +82,7 @@ export const incrementalSection: BenchSection = {
 
 /** The source step's seconds from its line (a partition-aware line goes on after `in Xs;`). */
 function sourceSeconds(r: TmRun): string {
-  const m = /(?:in|\()([\d.]+)s[);]/.exec(r.sourceLine ?? r.lines.find((l) => l.startsWith('source ')) ?? '');
+  const m = /(?:in |\()([\d.]+)s[);]/.exec(r.sourceLine ?? r.lines.find((l) => l.startsWith('source ')) ?? '');
   return m ? Number(m[1]).toFixed(2) : '-';
 }
 

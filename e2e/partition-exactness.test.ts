@@ -161,6 +161,19 @@ describe('partition-aware cold runs equal full rebuilds', () => {
     await writeFile(file, (await readFile(file, 'utf8')).replace('\n-- changed\n', ''));
   });
 
+  it('a rebuild computed in batches of days (a tiny batch budget) equals the one-query rebuild', async () => {
+    process.env.TM_DUCKDB_BATCH_INPUT = '1KB';
+    try {
+      const rebuilt = await tm(inc.schema, { fullRefresh: true });
+      const daily = rebuilt.plan.steps.find((s) => s.model.name === 'mart_daily_traffic');
+      expect(daily?.batches?.bounds.length).toBeGreaterThan(2);
+      expect(rebuilt.output).toMatch(/mart_daily_traffic \.+ CREATE \d+ \(\d+ batches of days\)/);
+    } finally {
+      delete process.env.TM_DUCKDB_BATCH_INPUT;
+    }
+    await step(/no file changed in \d+ files; no data read|changed days? read/);
+  });
+
   it('nothing changed: no data read, every partition-aware mart only checks', async () => {
     await tm(inc.schema); // the model change above reverted: that model rebuilds once more
     const out = await step(/no file changed in \d+ files; no data read|1 changed day read|changed days read/);

@@ -95,7 +95,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
     try {
       const plan = planRun({
         manifest: ctx.manifest, models, now, startedAt, runId: randomBytes(4).toString('hex'), fullRefresh: options.fullRefresh ?? false,
-        state: observation.state, sources: observation.sources,
+        state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes,
       });
       logClock(plan, log);
       return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started };

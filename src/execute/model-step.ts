@@ -4,7 +4,7 @@ import { enforceContract } from '../compile/contract.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { copyDuckToTarget, copyTargetToDuck } from '../engines/duck-transfer.js';
-import { quoteIdent, type DuckSession } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
 import { qualified, type Target } from '../engines/target.js';
 import { errorMessage, TmError } from '../errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
@@ -88,7 +88,9 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     // PostgreSQL parsing this model's rows overlaps DuckDB computing the next model.
     const kept = env.keptInDuck(model.name);
     const resultTable = kept ? model.name : `__tm_result_${model.name}`;
-    await duck(() => env.heavy(session, `CREATE OR REPLACE TABLE ${quoteIdent(resultTable)} AS ${contracted}`, model));
+    const queries = batchQueries(contracted, step.batches);
+    await duck(() => env.heavy(session, `CREATE OR REPLACE TABLE ${quoteIdent(resultTable)} AS ${queries[0]}`, model));
+    for (const query of queries.slice(1)) await duck(() => env.heavy(session, `INSERT INTO ${quoteIdent(resultTable)} ${query}`, model));
     if (kept) env.markInDuck(model.name);
     else dropAfter = resultTable;
     result = {
@@ -108,14 +110,33 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     };
   }
   try {
-    return await strategy.apply({
+    const applied = await strategy.apply({
       model, target, relation, result, runId: env.runId, fullRefresh: env.fullRefresh, values: step.values, state: step.stateWrite,
       partitionState: step.partitionState, partitions: step.partitions,
       render: (template, extra) => renderModelConfigSql(env.templates, renderInput, template, extra),
     });
+    return inDuck && step.batches ? { ...applied, summary: `${applied.summary} (${step.batches.bounds.length + 1} batches of days)` } : applied;
   } finally {
     if (dropAfter) await session.run(`DROP TABLE IF EXISTS ${quoteIdent(dropAfter)}`).catch(() => undefined);
   }
+}
+
+/**
+ * The model's query once, or once per batch of days: each batch filters the model's output on its
+ * partition column, a filter DuckDB pushes down to the source's scan, so one batch's aggregation holds
+ * only its days. The batches together are exactly the model's rows (the last takes the rest and NULL).
+ */
+export function batchQueries(sql: string, batches: ModelStep['batches']): string[] {
+  if (!batches?.bounds.length) return [sql];
+  const column = quoteIdent(batches.column);
+  const day = (d: string) => `DATE ${quoteLiteral(d)}`;
+  const { bounds } = batches;
+  const where = [
+    `${column} <= ${day(bounds[0])}`,
+    ...bounds.slice(1).map((b, i) => `${column} > ${day(bounds[i])} AND ${column} <= ${day(b)}`),
+    `${column} > ${day(bounds[bounds.length - 1])} OR ${column} IS NULL`,
+  ];
+  return where.map((w) => `SELECT * FROM (${sql}) AS batch WHERE ${w}`);
 }
 
 /** Copies a model's target rows into DuckDB under its name; an incremental model never built reads as empty. */

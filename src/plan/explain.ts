@@ -16,6 +16,7 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
     if (step.hotStart) extras.push(`H ${step.hotStart}`);
     if (step.files) extras.push(`reads ${describeFiles(step.files)}`);
     if (step.partitions) extras.push(`replaces ${step.partitions.column} ${describeDays(step.partitions.parts)}`);
+    if (step.batches) extras.push(`computed in ${step.batches.bounds.length + 1} batches of days`);
     if (step.relationName !== step.model.name) extras.push(`writes ${step.relationName}`);
     if (step.isIncremental) extras.push('incremental');
     const head = `${String(i + 1).padStart(String(plan.steps.length).length)} ${step.model.name.padEnd(width)} ${step.action.padEnd(5)} ${step.model.config.materialized.padEnd(8)}`;

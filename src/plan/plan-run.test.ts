@@ -4,7 +4,7 @@ import type { IncrementalConfig, ModelNode } from '../manifest/types.js';
 import type { ListedFile } from '../sources/types.js';
 import type { ModelProgress, SeenFile } from '../state/store.js';
 import { explainPlan } from './explain.js';
-import { planRun, type ObservedSources, type ObservedState, type PlanInput } from './plan-run.js';
+import { batchesOf, planRun, type ObservedSources, type ObservedState, type PlanInput } from './plan-run.js';
 import { modelFingerprint } from './values.js';
 
 const window: IncrementalConfig = { lookbackMinutes: 15, maxCatchUpHours: 48, sourceSince: '{{hot_start}}' };
@@ -108,5 +108,20 @@ describe('planRun', () => {
     expect(text).toContain('source events: window from 2020-10-01 (of 31 partitions), 3,000 files from 2020-10-01 to 2020-10-31');
     expect(text).toMatch(/minutes\s+build upsert\s+first run \(H 2020-10-31 12:19:00; reads 3,000 files from 2020-10-01 to 2020-10-31/);
     expect(text.split('\n')).toHaveLength(4);
+  });
+});
+
+describe('batchesOf: whole days within a byte budget per DuckDB query', () => {
+  const files = [
+    { part: '2020-01-01', size: 40 }, { part: '2020-01-01', size: 40 }, { part: '2020-01-02', size: 50 },
+    { part: '2020-01-03', size: 250 }, { part: '2020-01-04', size: 10 }, { part: '', size: 999 },
+  ];
+  it('cuts before the day that would overflow a batch; a day larger than the budget is a batch alone', () => {
+    expect(batchesOf('day', files, 150)).toEqual({ column: 'day', bounds: ['2020-01-02', '2020-01-03'] });
+    expect(batchesOf('day', files, 100)).toEqual({ column: 'day', bounds: ['2020-01-01', '2020-01-02', '2020-01-03'] });
+  });
+  it('no batches when every day fits in one query, or without a budget', () => {
+    expect(batchesOf('day', files, 400)).toBeUndefined();
+    expect(batchesOf('day', files, undefined)).toBeUndefined();
   });
 });

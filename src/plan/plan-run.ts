@@ -51,6 +51,11 @@ export interface PlanInput {
   readonly fullRefresh: boolean;
   readonly state: ObservedState;
   readonly sources: ObservedSources;
+  /**
+   * Source bytes (as listed) one DuckDB query of a partition-aware model may read: days beyond it are
+   * computed in batches (a whole-stream aggregation at 10x the TripClick scale does not fit DuckDB's memory cap).
+   */
+  readonly batchBytes?: number;
 }
 
 export function incrementalConfigOf(model: ModelNode): IncrementalConfig | undefined {
@@ -188,20 +193,43 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
   const read = reads[0]!;
   if (reads.length === 1 && read.parts !== undefined && change.kind === 'parts') {
     const parts = new Set(read.parts);
+    const recomputed = files.filter((f) => parts.has(f.part));
     return {
       ...base, action: 'build', reason: `${change.reason}: ${read.parts.length} day${read.parts.length === 1 ? '' : 's'} to recompute`,
       partitions: { column, parts: read.parts },
-      files: summarize(files.filter((f) => parts.has(f.part))),
+      batches: batchesOf(column, recomputed, input.batchBytes),
+      files: summarize(recomputed),
       stateWrite: { ...write, resetFiles: false, forget: seen.filter((f) => parts.has(f.part)).map((f) => f.uri), add: files.filter((f) => parts.has(f.part)) },
       partitionState: { model: model.name, replaceAll: false, parts: read.parts, stats: read.stats },
     };
   }
   const why = change.kind === 'full' ? change.reason : `${change.reason} (source read in full: ${read.fullBecause ?? 'several sources'})`;
   return {
-    ...base, action: 'build', reason: why, files: summarize(files),
+    ...base, action: 'build', reason: why, files: summarize(files), batches: batchesOf(column, files, input.batchBytes),
     stateWrite: { ...write, resetFiles: true, forget: [], add: files },
     partitionState: { model: model.name, replaceAll: true, parts: [], stats: read.stats },
   };
+}
+
+/**
+ * Batches of whole days, each reading at most `budget` bytes of files (a day larger than that is a batch
+ * alone): their upper bounds, none when one batch holds every day.
+ */
+export function batchesOf(column: string, files: readonly { readonly size: number; readonly part: string }[], budget: number | undefined): ModelStep['batches'] {
+  if (!budget) return undefined;
+  const bytes = new Map<string, number>();
+  for (const f of files) if (f.part) bytes.set(f.part, (bytes.get(f.part) ?? 0) + f.size);
+  const days = [...bytes.keys()].sort();
+  const bounds: string[] = [];
+  let sum = 0;
+  days.forEach((day, i) => {
+    if (sum > 0 && sum + bytes.get(day)! > budget) {
+      bounds.push(days[i - 1]);
+      sum = 0;
+    }
+    sum += bytes.get(day)!;
+  });
+  return bounds.length ? { column, bounds } : undefined;
 }
 
 /** True when every selected model that reads this temp model (directly or through temp models) has nothing to do. */

@@ -79,4 +79,10 @@ export interface ModelStep {
   readonly partitions?: { readonly column: string; readonly parts: readonly string[] };
   /** Day stats a partition-aware model's state records with its rows. */
   readonly partitionState?: PartitionStateWrite;
+  /**
+   * A partition-aware model whose days hold more input than one DuckDB query should aggregate at once:
+   * computed in batches of days, `column <= bounds[0]`, then `(bounds[i-1], bounds[i]]`, then the rest
+   * (NULL included), each batch one query appending to the model's result. Every row lands in exactly one batch.
+   */
+  readonly batches?: { readonly column: string; readonly bounds: readonly string[] };
 }

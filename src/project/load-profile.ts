@@ -13,12 +13,14 @@ export interface DuckDbConfig {
   readonly memoryLimit: string;
   readonly threads?: number;
   readonly tempDirectory: string;
+  /** Source bytes (as listed) one query of a partition-aware model reads; more days are computed in batches. */
+  readonly batchInputBytes: number;
 }
 
 /** Keys each mapping may have (exported for the JSON Schema drift test). */
 export const PROFILE_KEYS = ['default_target', 'targets', 'duckdb'];
 export const TARGET_KEYS = ['type', 'path', 'url', 'schema', 'threads', 'duckdb'];
-export const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory'];
+export const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory', 'batch_input'];
 
 /** Reads profiles.yml and resolves one target (env vars rendered for that target only). */
 export async function loadTargetConfig(projectDir: string, requested: string | undefined): Promise<TargetConfig> {
@@ -63,9 +65,32 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
 
 function duckDbConfig(o: Obj, projectDir: string, display: string): DuckDbConfig {
   checkKeys(o, DUCKDB_KEYS, display, 'duckdb');
-  return {
-    memoryLimit: optionalString(o.memory_limit, display, 'duckdb.memory_limit') ?? '1GB',
-    threads: optionalNumber(o.threads, display, 'duckdb.threads'),
-    tempDirectory: path.resolve(projectDir, optionalString(o.temp_directory, display, 'duckdb.temp_directory') ?? '.tm/duckdb_tmp'),
+  // Env templates as in a target's values (`{{ env 'X' default='...' }}`).
+  const text = (key: string): string | undefined => {
+    const template = optionalString(o[key], display, `duckdb.${key}`);
+    if (template === undefined) return undefined;
+    const { value, missing } = renderEnvTemplate(template);
+    if (missing.length) throw new TmError(`duckdb.${key} needs env var ${missing.join(', ')} (profiles.yml); set it, e.g. ${missing[0]}=...`);
+    return value;
   };
+  const memoryLimit = text('memory_limit') ?? '1GB';
+  const batchInput = text('batch_input');
+  return {
+    memoryLimit,
+    threads: optionalNumber(o.threads, display, 'duckdb.threads'),
+    tempDirectory: path.resolve(projectDir, text('temp_directory') ?? '.tm/duckdb_tmp'),
+    // Half the memory cap by default: the 5.3M-event stream (336 MB of Parquet) aggregates within 600MB in
+    // one query, the 10x stream does not even per mart (measured: out of memory with or without DISTINCT).
+    batchInputBytes: batchInput !== undefined ? sizeInBytes(batchInput, display, 'duckdb.batch_input') : sizeInBytes(memoryLimit, display, 'duckdb.memory_limit') / 2,
+  };
+}
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+
+/** `600MB`, `1.5GB`, `512MiB` (DuckDB's units: KB = 1000 bytes, KiB = 1024), or a number of bytes. */
+export function sizeInBytes(text: string, display: string, key: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2].toUpperCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw projectError(display, `${key} must be a size such as 600MB or 2GB, got '${text}'`);
+  return Number(m[1]) * unit;
 }
