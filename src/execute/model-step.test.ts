@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { openDuckDb } from '../engines/duckdb.js';
 import os from 'node:os';
 import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDuckDb } from '../engines/duckdb.js';
 import { batchQueries } from './model-step.js';
 
 describe('batchQueries', () => {

@@ -78,6 +78,7 @@ export async function openKeyIndex(
   const highestFid = () => [...known.values()].reduce((a, b) => Math.max(a, b), 0);
   let nextFid = highestFid() + 1;
   const stats = { filesRead: 0 };
+  let closed = false;
   const partOf = (f: ListedFile) => (partColumn ? (f.partitions[partColumn] ?? '') : '');
   const fidsOf = (files: readonly FileIdentity[]) => files.flatMap((f) => (known.has(identityOf(f)) ? [known.get(identityOf(f))!] : []));
   const fidList = (fids: readonly number[]) => (fids.length ? fids.join(', ') : 'NULL');
@@ -181,6 +182,8 @@ export async function openKeyIndex(
       for (const [id, fid] of [...known]) if (goneSet.has(fid)) known.delete(id);
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await duck.run(`DETACH ${db}`).catch(() => undefined);
     },
   };
