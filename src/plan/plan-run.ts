@@ -199,7 +199,7 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
       partitions: { column, parts: read.parts },
       batches: batchesOf(column, recomputed, input.batchBytes),
       files: summarize(recomputed),
-      stateWrite: { ...write, resetFiles: false, forget: seen.filter((f) => parts.has(f.part)).map((f) => f.uri), add: files.filter((f) => parts.has(f.part)) },
+      stateWrite: { ...write, resetFiles: false, forget: seen.filter((f) => parts.has(f.part)).map((f) => f.uri), add: recomputed },
       partitionState: { model: model.name, replaceAll: false, parts: read.parts, stats: read.stats },
     };
   }
