@@ -110,8 +110,8 @@ async function readChangedDays(input: PartitionedSourceInput): Promise<Partition
         ? await prepareSource(input.duck, source, location, { files, renderRule: input.renderRule, partStats: rules, keepParts: days, schemas })
         : await prepareSource(input.duck, source, location, { files: [], renderRule: input.renderRule, reader: (d, src) => readParquetRows(d, src, [], []) });
   if (index && !input.readOnly) await index.prune(listed);
-  // Detached now, not at the run's end: its pages (8 bytes a key: 430 MB at 53M events) would otherwise
-  // stay in DuckDB's capped pool while the models run (measured: every mart out of memory at 10x).
+  // Detached now, not at the run's end: the models do not read it, and another tm process waiting for its
+  // file (it is one writer's at a time) gets it while this run's models are still computing.
   await index?.close();
   schemas.retain(listed);
   await schemas.save();
