@@ -5,7 +5,7 @@ import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows } from './prepare-source.js';
 import { attachLocalDuckFile } from './local-duck-file.js';
 import type { SchemaMemo } from './schema-memo.js';
-import type { ListedFile, SourceLocation } from './types.js';
+import { fileIdentityKey, type FileIdentity, type ListedFile, type SourceLocation } from './types.js';
 
 /**
  * Which dedup keys each source file holds (as 64-bit hashes), in a local DuckDB file: the copies of
@@ -37,12 +37,6 @@ export interface KeyIndex {
   close(): Promise<void>;
 }
 
-export interface FileIdentity {
-  readonly uri: string;
-  readonly size: number;
-  readonly version: string;
-}
-
 const FORMAT = '1';
 let attachSeq = 0;
 
@@ -51,8 +45,6 @@ export function keyIndexFile(stateDir: string, source: SourceNode): string {
   const hash = createHash('sha1').update(`${source.location}\n${source.dedup?.key ?? ''}`).digest('hex').slice(0, 16);
   return path.join(stateDir, 'key-index', `${source.name}-${hash}.duckdb`);
 }
-
-const identityOf = (f: FileIdentity) => `${f.uri}\n${f.size}\n${f.version}`;
 
 export async function openKeyIndex(
   duck: DuckSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string, schemas?: SchemaMemo,
@@ -73,19 +65,19 @@ export async function openKeyIndex(
   await duck.run(`CREATE TABLE IF NOT EXISTS ${db}.keys (fid INTEGER, h UBIGINT)`);
   const known = new Map<string, number>();
   for (const r of await duck.all<{ fid: number; uri: string; size: string | number; version: string }>(`SELECT fid, uri, size, version FROM ${db}.files`)) {
-    known.set(identityOf({ uri: r.uri, size: Number(r.size), version: r.version }), r.fid);
+    known.set(fileIdentityKey({ uri: r.uri, size: Number(r.size), version: r.version }), r.fid);
   }
   const highestFid = () => [...known.values()].reduce((a, b) => Math.max(a, b), 0);
   let nextFid = highestFid() + 1;
   const stats = { filesRead: 0 };
   let closed = false;
   const partOf = (f: ListedFile) => (partColumn ? (f.partitions[partColumn] ?? '') : '');
-  const fidsOf = (files: readonly FileIdentity[]) => files.flatMap((f) => (known.has(identityOf(f)) ? [known.get(identityOf(f))!] : []));
+  const fidsOf = (files: readonly FileIdentity[]) => files.flatMap((f) => (known.has(fileIdentityKey(f)) ? [known.get(fileIdentityKey(f))!] : []));
   const fidList = (fids: readonly number[]) => (fids.length ? fids.join(', ') : 'NULL');
 
   /** Registers new files and inserts their keys from `select` (columns fid, h), in one DuckDB transaction. */
   const insert = async (files: readonly ListedFile[], select: (map: string) => string) => {
-    const fresh = files.filter((f) => !known.has(identityOf(f)));
+    const fresh = files.filter((f) => !known.has(fileIdentityKey(f)));
     if (!fresh.length) return;
     const assigned = fresh.map((f) => ({ f, fid: nextFid++ }));
     const map = quoteIdent(`__tm_keys_new_${source.name}`);
@@ -108,7 +100,7 @@ export async function openKeyIndex(
     } finally {
       await duck.run(`DROP TABLE IF EXISTS ${map}`).catch(() => undefined);
     }
-    for (const { f, fid } of assigned) known.set(identityOf(f), fid);
+    for (const { f, fid } of assigned) known.set(fileIdentityKey(f), fid);
   };
 
   /** The listed files as a temp table of fids (every listed file must be indexed first). */
@@ -124,7 +116,7 @@ export async function openKeyIndex(
     persistent,
     stats,
     async indexListed(files) {
-      const fresh = files.filter((f) => !known.has(identityOf(f)));
+      const fresh = files.filter((f) => !known.has(fileIdentityKey(f)));
       if (!fresh.length) return;
       const read = await readParquetRows(duck, source, fresh, await location.fetch(fresh), { schemas });
       stats.filesRead += fresh.length;
@@ -137,7 +129,7 @@ export async function openKeyIndex(
         : `SELECT m.fid, hash(r.${key}) FROM ${table} r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`);
     },
     holds(files) {
-      return files.every((f) => known.has(identityOf(f)));
+      return files.every((f) => known.has(fileIdentityKey(f)));
     },
     async partsSharingKeys(of, among) {
       const from = fidsOf(of);
@@ -163,7 +155,7 @@ export async function openKeyIndex(
       return rows.map((r) => r.uri).sort();
     },
     async prune(listed) {
-      const keep = new Set(listed.map(identityOf));
+      const keep = new Set(listed.map(fileIdentityKey));
       const gone = [...known].filter(([id]) => !keep.has(id)).map(([, fid]) => fid);
       if (!gone.length) return;
       await duck.run('BEGIN TRANSACTION');

@@ -26,7 +26,7 @@ const RESTAT_MS = 60_000;
 /** A source in a local folder; Hive folders that the filter rejects are not even walked. */
 export function createLocalLocation(root: string, extension: string): SourceLocation {
   const suffix = `.${extension}`;
-  async function walk(dir: string, prefix: string, filter: PartitionFilter | undefined, out: ListedFile[]): Promise<void> {
+  function walk(dir: string, prefix: string, filter: PartitionFilter | undefined, out: ListedFile[]): void {
     const folder = readFolder(dir, prefix, suffix);
     const files: { key: string; full: string; name: string; partitions: Readonly<Record<string, string>> }[] = [];
     // Paths are joined only for entries the filter keeps: a root with thousands of partition folders is
@@ -34,7 +34,7 @@ export function createLocalLocation(root: string, extension: string): SourceLoca
     for (const entry of folder.entries) {
       if (entry.dir) {
         if (filter && entry.name.includes('=') && !filter(entry.partitions)) continue;
-        await walk(path.join(dir, entry.name), `${prefix}${entry.name}/`, filter, out);
+        walk(path.join(dir, entry.name), `${prefix}${entry.name}/`, filter, out);
       } else {
         if (filter && !filter(entry.partitions)) continue;
         files.push({ key: prefix + entry.name, full: path.join(dir, entry.name), name: entry.name, partitions: entry.partitions });
@@ -51,7 +51,7 @@ export function createLocalLocation(root: string, extension: string): SourceLoca
       const info = statIfExists(root);
       if (!info?.isDirectory()) throw new SourceAccessError(`source folder not found: ${root}`, root);
       const out: ListedFile[] = [];
-      await walk(root, '', filter, out);
+      walk(root, '', filter, out);
       return out;
     },
     async fetch(files) {

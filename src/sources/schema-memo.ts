@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, mkdir, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceNode } from '../manifest/types.js';
-import type { ListedFile } from './types.js';
+import { fileIdentityKey, type ListedFile } from './types.js';
 
 /** One column of a file's Parquet schema, as `parquet_schema()` gives it. */
 export interface ParquetColumn {
@@ -42,7 +42,6 @@ export function schemaMemoFile(stateDir: string, source: SourceNode): string {
   return path.join(stateDir, 'file-schemas', `${source.name}-${hash}.json`);
 }
 
-const identityOf = (f: ListedFile) => `${f.uri}\n${f.size}\n${f.version}`;
 
 export async function openSchemaMemo(file: string): Promise<SchemaMemo> {
   const byFile = new Map<string, readonly ParquetColumn[]>();
@@ -50,13 +49,13 @@ export async function openSchemaMemo(file: string): Promise<SchemaMemo> {
   if (stored) for (const [id, i] of Object.entries(stored.files)) if (stored.schemas[i]) byFile.set(id, stored.schemas[i]);
   let changed = false;
   return {
-    get: (f) => byFile.get(identityOf(f)),
+    get: (f) => byFile.get(fileIdentityKey(f)),
     set(f, columns) {
-      byFile.set(identityOf(f), columns);
+      byFile.set(fileIdentityKey(f), columns);
       changed = true;
     },
     retain(listed) {
-      const keep = new Set(listed.map(identityOf));
+      const keep = new Set(listed.map(fileIdentityKey));
       for (const id of byFile.keys()) {
         if (!keep.has(id)) {
           byFile.delete(id);

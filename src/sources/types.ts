@@ -13,6 +13,18 @@ export interface ListedFile {
   readonly partitions: Readonly<Record<string, string>>;
 }
 
+/** What identifies a file's content: a file is written once, so the same URI, size and version are the same bytes. */
+export interface FileIdentity {
+  readonly uri: string;
+  readonly size: number;
+  readonly version: string;
+}
+
+/** A file identity as one string key (for maps of facts about files). */
+export function fileIdentityKey(f: FileIdentity): string {
+  return `${f.uri}\n${f.size}\n${f.version}`;
+}
+
 /** Keeps a file when it returns true; gets the file's Hive partition values. */
 export type PartitionFilter = (partitions: Readonly<Record<string, string>>) => boolean;
 
