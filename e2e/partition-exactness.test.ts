@@ -167,7 +167,7 @@ describe('partition-aware cold runs equal full rebuilds', () => {
       const rebuilt = await tm(inc.schema, { fullRefresh: true });
       const daily = rebuilt.plan.steps.find((s) => s.model.name === 'mart_daily_traffic');
       expect(daily?.batches?.bounds.length).toBeGreaterThan(2);
-      expect(rebuilt.output).toMatch(/mart_daily_traffic \.+ CREATE \d+ \(\d+ batches of days\)/);
+      expect(rebuilt.output).toMatch(/mart_daily_traffic \.+ CREATE \d+ rows \(\d+ batches of days\)/);
     } finally {
       delete process.env.TM_DUCKDB_BATCH_INPUT;
     }

@@ -110,12 +110,11 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     };
   }
   try {
-    const applied = await strategy.apply({
+    return await strategy.apply({
       model, target, relation, result, runId: env.runId, fullRefresh: env.fullRefresh, values: step.values, state: step.stateWrite,
       partitionState: step.partitionState, partitions: step.partitions,
       render: (template, extra) => renderModelConfigSql(env.templates, renderInput, template, extra),
     });
-    return inDuck && step.batches ? { ...applied, summary: `${applied.summary} (${step.batches.bounds.length + 1} batches of days)` } : applied;
   } finally {
     if (dropAfter) await session.run(`DROP TABLE IF EXISTS ${quoteIdent(dropAfter)}`).catch(() => undefined);
   }

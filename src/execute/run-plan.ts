@@ -97,7 +97,8 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
     try {
       const result = await buildModel(step, env, session);
       if (strategyFor(model.config.materialized).lives === 'target') noteCommitted(model.name);
-      finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`), { rows: result.rows, deleted: result.deleted });
+      const batches = step.batches ? ` (${step.batches.bounds.length + 1} batches of days)` : '';
+      finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`) + batches, { rows: result.rows, deleted: result.deleted });
       return 'success';
     } catch (err) {
       const message = describeModelError(err, model);

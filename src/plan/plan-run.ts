@@ -191,13 +191,15 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
     at: now, modelHash: partitionedFingerprint(model, manifest), runId: input.runId,
   };
   const read = reads[0]!;
+  // Batches cut a DuckDB query; a model computed in PostgreSQL runs as one statement.
+  const budget = model.config.engine === 'duckdb' ? input.batchBytes : undefined;
   if (reads.length === 1 && read.parts !== undefined && change.kind === 'parts') {
     const parts = new Set(read.parts);
     const recomputed = files.filter((f) => parts.has(f.part));
     return {
       ...base, action: 'build', reason: `${change.reason}: ${read.parts.length} day${read.parts.length === 1 ? '' : 's'} to recompute`,
       partitions: { column, parts: read.parts },
-      batches: batchesOf(column, recomputed, input.batchBytes),
+      batches: batchesOf(column, recomputed, budget),
       files: summarize(recomputed),
       stateWrite: { ...write, resetFiles: false, forget: seen.filter((f) => parts.has(f.part)).map((f) => f.uri), add: recomputed },
       partitionState: { model: model.name, replaceAll: false, parts: read.parts, stats: read.stats },
@@ -205,7 +207,7 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
   }
   const why = change.kind === 'full' ? change.reason : `${change.reason} (source read in full: ${read.fullBecause ?? 'several sources'})`;
   return {
-    ...base, action: 'build', reason: why, files: summarize(files), batches: batchesOf(column, files, input.batchBytes),
+    ...base, action: 'build', reason: why, files: summarize(files), batches: batchesOf(column, files, budget),
     stateWrite: { ...write, resetFiles: true, forget: [], add: files },
     partitionState: { model: model.name, replaceAll: true, parts: [], stats: read.stats },
   };
