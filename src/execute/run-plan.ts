@@ -29,8 +29,6 @@ export interface ExecuteInput {
   readonly threads: number;
   readonly compiledDir: string;
   readonly log: Log;
-  /** Heavy DuckDB statements (model results) allowed at once; default 1. */
-  readonly duckConcurrency?: number;
   /** Nodes scheduled with the models (`tm build`: the tests). */
   readonly extraNodes?: readonly ExtraNode[];
 }
@@ -149,8 +147,9 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
   const inDuck = new Set<string>();
   const importing = new Map<string, Promise<void>>();
   // DuckDB already uses every core for one query; several heavy ones at once only split the memory
-  // cap between them. One at a time, while earlier models' loads and index builds go on in PostgreSQL.
-  const slot = createSemaphore(input.duckConcurrency ?? 1);
+  // cap between them. One at a time (unless the plan found the inputs small), while earlier models'
+  // loads and index builds go on in PostgreSQL.
+  const slot = createSemaphore(plan.duckSlots);
   // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
   const queued = new Map<string, number>();
   return {

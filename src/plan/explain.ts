@@ -10,6 +10,7 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
     : 'no stream clock (no incremental model, or no valid event)';
   lines.push(`Plan (run ${plan.runId}, now ${plan.now}${plan.fullRefresh ? ', full refresh' : ''}): ${windows}`);
   for (const s of plan.sources) lines.push(`  source ${s.name}: ${describeSource(s)}`);
+  if (plan.duckSlots > 1) lines.push(`  DuckDB: up to ${plan.duckSlots} models' queries at once (small inputs)`);
   const width = Math.max(...plan.steps.map((s) => s.model.name.length), 10);
   for (const [i, step] of plan.steps.entries()) {
     const extras: string[] = [];

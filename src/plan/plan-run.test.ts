@@ -111,6 +111,23 @@ describe('planRun', () => {
   });
 });
 
+describe('duckSlots: DuckDB queries of models at once', () => {
+  const read = (bytes: number) => ({ sources: [{ name: 'events', windowed: true, read: true, files: { count: 3, bytes } }] });
+  it('runs the models side by side when their source inputs fit the batch budget once per thread, and says so', () => {
+    const plan = planRun(input([minutes, top], {}, read(1_000), { threads: 4, batchBytes: 4_000 }));
+    expect(plan.duckSlots).toBe(4);
+    expect(explainPlan(plan).join('\n')).toContain("DuckDB: up to 4 models' queries at once");
+  });
+  it('one at a time for larger inputs, a single thread, no budget, or a DuckDB model reading other models', () => {
+    expect(planRun(input([minutes, top], {}, read(1_001), { threads: 4, batchBytes: 4_000 })).duckSlots).toBe(1);
+    expect(planRun(input([minutes, top], {}, read(1_000), { threads: 1, batchBytes: 4_000 })).duckSlots).toBe(1);
+    expect(planRun(input([minutes, top], {}, read(1_000), { threads: 4 })).duckSlots).toBe(1);
+    const withRefs = planRun(input([stg, minutes, daily], {}, read(1_000), { threads: 4, batchBytes: 4_000 }));
+    expect(withRefs.steps.find((s) => s.model.name === 'daily')?.action).toBe('build');
+    expect(withRefs.duckSlots).toBe(1);
+  });
+});
+
 describe('batchesOf: whole days within a byte budget per DuckDB query', () => {
   const files = [
     { part: '2020-01-01', size: 40 }, { part: '2020-01-01', size: 40 }, { part: '2020-01-02', size: 50 },

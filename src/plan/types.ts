@@ -20,6 +20,8 @@ export interface RunPlan {
   readonly sources: readonly SourceStep[];
   /** One step per selected model, in run order. */
   readonly steps: readonly ModelStep[];
+  /** DuckDB queries of models that run at once: 1, or the run's threads when its inputs are small. */
+  readonly duckSlots: number;
 }
 
 /** A source as the run reads it: which files, and for the hot tier which window of partitions. */
