@@ -23,27 +23,39 @@ const memo = new Map<string, FolderMemo>();
 const RACY_MS = 2000;
 const RESTAT_MS = 60_000;
 
+/**
+ * A folder's data files as listed, made once per read of the folder (and per prefix: two roots may
+ * share a folder): a `--every` loop lists the same window several times a cycle, and joining paths
+ * and making objects for its thousands of files took more than the rest of the walk.
+ */
+const listedOf = new WeakMap<FolderMemo, Map<string, readonly ListedFile[]>>();
+
+function filesOf(folder: FolderMemo, dir: string, prefix: string): readonly ListedFile[] {
+  let byPrefix = listedOf.get(folder);
+  if (!byPrefix) listedOf.set(folder, (byPrefix = new Map()));
+  let listed = byPrefix.get(prefix);
+  if (!listed) {
+    listed = folder.entries.flatMap((entry) => {
+      const info = entry.dir ? undefined : folder.files.get(entry.name);
+      return info ? [{ key: prefix + entry.name, uri: path.join(dir, entry.name), size: info.size, version: info.version, partitions: entry.partitions }] : [];
+    });
+    byPrefix.set(prefix, listed);
+  }
+  return listed;
+}
+
 /** A source in a local folder; Hive folders that the filter rejects are not even walked. */
 export function createLocalLocation(root: string, extension: string): SourceLocation {
   const suffix = `.${extension}`;
   function walk(dir: string, prefix: string, filter: PartitionFilter | undefined, out: ListedFile[]): void {
     const folder = readFolder(dir, prefix, suffix);
-    const files: { key: string; full: string; name: string; partitions: Readonly<Record<string, string>> }[] = [];
-    // Paths are joined only for entries the filter keeps: a root with thousands of partition folders is
+    // Paths are joined only for folders the filter keeps: a root with thousands of partition folders is
     // walked on every run, and path.join on each entry cost more than the rest of the walk.
     for (const entry of folder.entries) {
-      if (entry.dir) {
-        if (filter && entry.name.includes('=') && !filter(entry.partitions)) continue;
-        walk(path.join(dir, entry.name), `${prefix}${entry.name}/`, filter, out);
-      } else {
-        if (filter && !filter(entry.partitions)) continue;
-        files.push({ key: prefix + entry.name, full: path.join(dir, entry.name), name: entry.name, partitions: entry.partitions });
-      }
+      if (!entry.dir || (filter && entry.name.includes('=') && !filter(entry.partitions))) continue;
+      walk(path.join(dir, entry.name), `${prefix}${entry.name}/`, filter, out);
     }
-    for (const f of files) {
-      const info = folder.files.get(f.name);
-      if (info) out.push({ key: f.key, uri: f.full, size: info.size, version: info.version, partitions: f.partitions });
-    }
+    for (const file of filesOf(folder, dir, prefix)) if (!filter || filter(file.partitions)) out.push(file);
   }
   return {
     uri: root,
