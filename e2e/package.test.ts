@@ -53,9 +53,9 @@ describe('the npm package', () => {
     const [info] = JSON.parse(packed.stdout) as { filename: string; size: number; files: { path: string }[] }[];
     tarball = path.join(tmp.dir, info.filename);
     const files = info.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/tm.js', 'dist/src/cli/main.js', 'dist/src/docs/page-app.js', 'LICENSE', 'README.md', 'package.json',
+    expect(files).toEqual(expect.arrayContaining(['bin/tm.js', 'dist/src/cli/main.js', 'dist/cli-bundle/main.js', 'dist/src/docs/page-app.js', 'LICENSE', 'README.md', 'package.json',
       'schemas/project.schema.json', 'schemas/profiles.schema.json', 'schemas/model.schema.json']));
-    const stray = files.filter((f) => !/^(bin\/|dist\/src\/|schemas\/|LICENSE$|README\.md$|package\.json$)/.test(f) || /\.test\.js$|test-support|\.map$/.test(f));
+    const stray = files.filter((f) => !/^(bin\/|dist\/src\/|dist\/cli-bundle\/|schemas\/|LICENSE$|README\.md$|package\.json$)/.test(f) || /\.test\.js$|test-support|\.map$/.test(f));
     expect(stray).toEqual([]);
     console.log(`npm pack: ${info.filename}, ${(info.size / 1024).toFixed(0)} KB, ${files.length} files`);
 
