@@ -258,7 +258,7 @@ function summarize(figures: readonly VariantFigures[], errors: readonly string[]
   const targets: TargetCheck[] = [];
   const check = (name: string, value: number, limit: number, unit?: string) => targets.push({ name, value, limit, unit, pass: Number.isFinite(value) && value <= limit });
   if (long) {
-    check('loop cycle p50 (8 years), ms', percentile(long.loopMs, 50), 300, 'ms');
+    check('loop cycle p50 (8 years), ms', percentile(long.loopMs, 50), 200, 'ms');
     check('loop cycle p95 (8 years), ms', percentile(long.loopMs, 95), 1000, 'ms');
     check('fresh tm process median (8 years), ms', percentile(long.freshMs, 50), 1000, 'ms');
     if (long.freshnessMs) check('freshness p95 (8 years, --every 5s), ms', percentile(long.freshnessMs, 95), 10_000, 'ms');
