@@ -4,7 +4,7 @@
  *
  * Why: a hot cycle is often a fresh `tm run` process, and loading ~250 separate module files (ours,
  * pg's, Handlebars', commander's) was a fifth of it. Measured on the hot bench's fresh process
- * (2 cores, alternating runs): ~50 ms less as one bundle. Left outside: native code (DuckDB's binding),
+ * (2 cores, alternating runs): ~120 ms less as one bundle, half of it `@duckdb/node-api`'s ~120 files. Left outside: native code (DuckDB's binding),
  * packages that read files next to themselves (PGlite's WASM, ECharts' page script), the S3 client
  * (loaded only for s3:// sources).
  */
