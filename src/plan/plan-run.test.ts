@@ -118,10 +118,15 @@ describe('duckSlots: DuckDB queries of models at once', () => {
     expect(plan.duckSlots).toBe(4);
     expect(explainPlan(plan).join('\n')).toContain("DuckDB: up to 4 models' queries at once");
   });
-  it('one at a time for larger inputs, a single thread, no budget, or a DuckDB model reading other models', () => {
+  it('one at a time for larger inputs, a single thread, no budget, fewer than two DuckDB models to build, or one reading other models', () => {
     expect(planRun(input([minutes, top], {}, read(1_001), { threads: 4, batchBytes: 4_000 })).duckSlots).toBe(1);
     expect(planRun(input([minutes, top], {}, read(1_000), { threads: 1, batchBytes: 4_000 })).duckSlots).toBe(1);
     expect(planRun(input([minutes, top], {}, read(1_000), { threads: 4 })).duckSlots).toBe(1);
+    expect(planRun(input([minutes], {}, read(1_000), { threads: 4, batchBytes: 4_000 })).duckSlots).toBe(1);
+    const idle = planRun(input([minutes, top], {}, { ...read(0), idle: true }, { threads: 4, batchBytes: 4_000 }));
+    expect(idle.steps.map((s) => s.action)).toEqual(['check', 'check']);
+    expect(idle.duckSlots).toBe(1);
+    expect(explainPlan(idle).join('\n')).not.toContain('DuckDB:');
     const withRefs = planRun(input([stg, minutes, daily], {}, read(1_000), { threads: 4, batchBytes: 4_000 }));
     expect(withRefs.steps.find((s) => s.model.name === 'daily')?.action).toBe('build');
     expect(withRefs.duckSlots).toBe(1);

@@ -126,7 +126,7 @@ export function planRun(input: PlanInput): RunPlan {
 function duckSlotsFor(steps: readonly ModelStep[], sources: readonly SourceStep[], input: PlanInput): number {
   const threads = input.threads ?? 1;
   const inDuck = steps.filter((s) => s.action === 'build' && s.model.config.engine === 'duckdb');
-  if (threads <= 1 || !input.batchBytes || inDuck.some((s) => s.model.refs.length > 0)) return 1;
+  if (threads <= 1 || inDuck.length < 2 || !input.batchBytes || inDuck.some((s) => s.model.refs.length > 0)) return 1;
   const bytes = sources.reduce((n, s) => n + (s.read ? s.files.bytes : 0), 0);
   return bytes * threads <= input.batchBytes ? threads : 1;
 }
