@@ -71,6 +71,21 @@ describe('the plan, printed', () => {
     expect(sql).toContain("TIMESTAMP '2020-11-10 12:00:00.000' /* stand-in for {{clock}}: known at run time */");
   });
 
+  it('a run of a project that fails to load writes nothing to the target (the connections open meanwhile)', async () => {
+    const yml = path.join(project.dir, 'models', 'hot', 'schema.yml');
+    const original = await readFile(yml, 'utf8');
+    const other = `${schema}_bad`;
+    try {
+      await writeFile(yml, original.replace('materialized: upsert', 'materialized: upsertx'));
+      const bad = await runCli(['run', '--select', 'hot', '--project-dir', project.dir, '--target', 'prod'], { env: { ...env(), TM_PG_SCHEMA: other } });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^Error: models\/hot\/schema\.yml: model '\w+': config\.materialized 'upsertx' is not one of/);
+      expect(await queryRows(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${other}%`])).toEqual([]);
+    } finally {
+      await writeFile(yml, original);
+    }
+  });
+
   it('kind configs are checked at load, with the file and line', async () => {
     const yml = path.join(project.dir, 'models', 'hot', 'schema.yml');
     const original = await readFile(yml, 'utf8');

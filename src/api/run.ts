@@ -108,21 +108,26 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
 
 /**
  * The project is parsed (CPU) while the target's sessions and DuckDB open (waits on PostgreSQL and on
- * DuckDB's threads): measured ~50 ms off a fresh `tm run`. A project, selection or `--now` error
- * still wins over a connection error, and closes what was opened for nothing.
+ * DuckDB's threads): measured ~50 ms off a fresh `tm run`. The target is written to (its schema, the
+ * run registry) only once the project has loaded; a project, selection or `--now` error wins over a
+ * connection error.
  */
 async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime }> {
   const kept = options.keep?.runtime;
+  const loading = (async () => {
+    const ctx = options.keep?.context ?? (await loadProjectContext(options));
+    return { ctx, models: selectedModels(ctx, options), now: parseNow(options.now) };
+  })();
   const projectDir = path.resolve(options.projectDir ?? process.cwd());
-  const opening = kept ? Promise.resolve(kept) : openRuntime(projectDir, options.target, options.threads, { write: !options.dryRun, log });
+  const opening = kept ? Promise.resolve(kept) : openRuntime(projectDir, options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
   try {
-    const ctx = options.keep?.context ?? (await loadProjectContext(options));
-    const models = selectedModels(ctx, options);
-    const now = parseNow(options.now);
-    return { ctx, models, now, runtime: await opening };
+    const loaded = await loading;
+    return { ...loaded, runtime: await opening };
   } catch (err) {
-    if (!kept) await opening.then((r) => r.close(), () => undefined);
+    // Reported at once, not after the connection attempt (up to its 10 s timeout on an unreachable
+    // host); what it opened closes in the background, and the process ends once that is done.
+    if (!kept) void opening.then((r) => r.close(), () => undefined);
     throw err;
   }
 }

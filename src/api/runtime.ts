@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { openDuckDb, quoteIdent, type DuckDb } from '../engines/duckdb.js';
 import { openPostgresTarget } from '../engines/postgres.js';
-import type { Target, TargetSession } from '../engines/target.js';
+import { withSession, type Target, type TargetSession } from '../engines/target.js';
 import { onCancel } from '../execute/cancel.js';
 import type { Log } from '../execute/progress.js';
 import { openRunFolders } from '../execute/scratch.js';
@@ -48,6 +48,11 @@ export interface RuntimeOptions {
    * dead runs' staging tables, which the next real run does).
    */
   readonly write?: boolean;
+  /**
+   * Writes to the target (its schema, the run registry) wait for this: the connections open while the
+   * project is parsed, and a project that fails to load leaves the target untouched.
+   */
+  readonly writesAfter?: Promise<unknown>;
 }
 
 /**
@@ -73,18 +78,16 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     const opened = await openTarget(config, threads, { runId, scratchDir: folders.tmp });
     undo.push(() => opened.close());
     // Fail fast, before any work, when the target cannot be reached.
-    const session = await opened.acquire();
-    try {
-      if (write) await ensureTargetSchema(session, opened.schema);
-      else await session.query('SELECT 1');
-    } finally {
-      await session.release();
+    await withSession(opened, (session) => session.query('SELECT 1'));
+    const duck: DuckDb = await openDuckDb({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true });
+    undo.push(() => duck.close());
+    if (write) {
+      await options.writesAfter;
+      await withSession(opened, (session) => ensureTargetSchema(session, opened.schema));
     }
     const registry: RunRegistry | undefined = write ? await openRunRegistry(opened, runId, log) : undefined;
     if (registry) undo.push(() => registry.close());
     const target: Target = registry ? { ...opened, staging: registry } : opened;
-    const duck: DuckDb = await openDuckDb({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true });
-    undo.push(() => duck.close());
     // A signal cancels the statements in flight: PostgreSQL's from another session, DuckDB's by interrupt.
     if (registry) undo.push(onCancel(() => registry.cancelInFlight()));
     undo.push(onCancel(() => duck.interrupt()));
