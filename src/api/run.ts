@@ -136,11 +136,20 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
 export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly extraNodes?: readonly ExtraNode[]; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
   const { ctx, runtime, observation, plan, log } = planned;
   const sources = observation.prepared;
-  const quarantined = await quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log);
-  const modelResults = await executePlan({
-    plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
-    sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
-  });
+  // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
+  // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
+  // the marts back. A failed quarantine still fails the run, once the models are done.
+  const [quarantine, models] = await Promise.allSettled([
+    quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log),
+    executePlan({
+      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
+      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
+    }),
+  ]);
+  if (models.status === 'rejected') throw models.reason;
+  if (quarantine.status === 'rejected') throw quarantine.reason;
+  const quarantined = quarantine.value;
+  const modelResults = models.value;
   for (const [i, step] of plan.steps.entries()) {
     if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
   }
