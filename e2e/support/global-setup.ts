@@ -7,9 +7,8 @@ import { launchBrowserServer } from './browser.js';
 /** The CLI tests run the built `bin/tm.js` as real processes: build once, and check PostgreSQL is there. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  // As `npm run build`: tsc, then the bundle bin/tm.js loads (the tests run what users run).
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, [path.join(root, 'dist', 'scripts', 'bundle-cli.js')], { cwd: root, stdio: 'inherit' });
+  // The build users run (tsc, then the bundle bin/tm.js loads): one definition, in package.json.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
   try {
     await client.connect();
