@@ -270,9 +270,11 @@ describe('generateLive', () => {
     const out = path.join(tmp, 'live');
     const lines: string[] = [];
     const t0 = Date.now();
-    // 100x clock: 40 files of 3 simulated seconds each, bursts about every 20 simulated seconds
+    // 100x clock: 40 files of 3 simulated seconds each, bursts about every 5 simulated seconds.
+    // The seed mixes in the clock, so the choices differ per run: at one burst per 20 s, 1.6% of
+    // runs had no burst early enough to reach 20 clicks by the end (simulated); at 5 s, none of 200,000.
     const r = await generateLive({
-      out, intervalSec: 3, durationSec: 120, speed: 100, burstEverySec: 20, replayChance: 0.3,
+      out, intervalSec: 3, durationSec: 120, speed: 100, burstEverySec: 5, replayChance: 0.3,
       handleSignals: false, log: (l) => lines.push(l),
     });
     expect(r.ticks).toBe(40);
