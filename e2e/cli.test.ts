@@ -128,5 +128,11 @@ describe('tm CLI as a real process', () => {
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/OK\s+connection: 127\.0\.0\.1:5432\/test: PostgreSQL 1\d/);
     expect(r.stdout).toMatch(/OK\s+duckdb: .*TimeZone UTC/);
+    // pg's Cloudflare check builds a Response, which loads Node's fetch (~40 ms a process); the bundle skips it
+    const probe = path.join(project.dir, 'fetch-probe.cjs');
+    await writeFile(probe, `process.on('exit', () => process.stderr.write('fetch loaded: ' + process.moduleLoadList.some((m) => m.includes('undici')) + '\\n'));`);
+    r = await runCli(['debug', '--project-dir', project.dir, '--target', 'prod'], { env: { ...env(), NODE_OPTIONS: `--require ${probe}` } });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stderr).toContain('fetch loaded: false');
   });
 });
