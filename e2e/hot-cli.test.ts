@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
@@ -107,6 +107,7 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
     expect(c.output()).not.toMatch(/incremental models to update/); // still waiting for A's locks
     await writeFile(go, '');
     expect((await a.exited).code, a.output()).toBe(0);
+    await rm(go, { force: true });
     expect((await c.exited).code, c.output()).toBe(0);
     expect(c.output()).toMatch(/0 of 4 incremental models to update/);
     const rows = await queryRows<{ model: string; last_change_at: string; last_check_at: string }>(
