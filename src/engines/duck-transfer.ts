@@ -32,7 +32,8 @@ export async function copyTargetToDuck(session: DuckSession, target: Target, fro
     await t.release();
   }
   const columns = copy.columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(duckTypeFor(c.type))}`).join(', ');
-  await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(copy.into)} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, columns = {${columns}})`);
+  // PostgreSQL's CSV writes NULL unquoted and an empty string as "": DuckDB reads "" as NULL unless told not to.
+  await session.run(`CREATE OR REPLACE TABLE ${quoteIdent(copy.into)} AS SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, allow_quoted_nulls = false, columns = {${columns}})`);
 }
 
 /**
