@@ -15,7 +15,7 @@ import { loadProjectConfig } from '../project/load-project.js';
 import { collectTests } from '../quality/collect-tests.js';
 import { readAllProgress, stateExists, type ModelProgress } from '../state/store.js';
 import { compile } from './compile.js';
-import { loadProjectContext, type CommonOptions } from './project-context.js';
+import { loadProjectContext, projectDirOf, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
 import { parseNow } from '../plan/time.js';
 
@@ -112,7 +112,7 @@ export interface DocsServeOptions {
 
 /** `tm docs serve`: serves what `tm docs generate` wrote; fails when there is nothing yet. */
 export async function docsServe(options: DocsServeOptions): Promise<DocsServer> {
-  const projectDir = path.resolve(options.projectDir ?? process.cwd());
+  const projectDir = projectDirOf(options);
   const project = await loadProjectConfig(projectDir);
   const targetDir = path.join(projectDir, project.targetPath);
   if (!existsSync(path.join(targetDir, 'index.html'))) throw new TmError(`no ${path.join(project.targetPath, 'index.html')} in ${projectDir}: run tm docs generate first`);

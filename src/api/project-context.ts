@@ -24,9 +24,14 @@ export interface ProjectContext {
   readonly targetDir: string;
 }
 
+/** The project folder the options name, absolute. */
+export function projectDirOf(options: CommonOptions): string {
+  return path.resolve(options.projectDir ?? process.cwd());
+}
+
 /** Parse -> manifest -> graph, and `target/manifest.json` written: the first stages of every command. */
 export async function loadProjectContext(options: CommonOptions): Promise<ProjectContext> {
-  const projectDir = path.resolve(options.projectDir ?? process.cwd());
+  const projectDir = projectDirOf(options);
   const project = await loadProjectConfig(projectDir);
   const manifest = await buildManifest(project, options.vars ?? {});
   const graph = buildGraph(manifest);

@@ -20,7 +20,7 @@ import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation } from '../sources/prepare-source.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
-import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
+import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 export interface RunOptions extends CommonOptions {
@@ -118,8 +118,7 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
     const ctx = options.keep?.context ?? (await loadProjectContext(options));
     return { ctx, models: selectedModels(ctx, options), now: parseNow(options.now) };
   })();
-  const projectDir = path.resolve(options.projectDir ?? process.cwd());
-  const opening = kept ? Promise.resolve(kept) : openRuntime(projectDir, options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
+  const opening = kept ? Promise.resolve(kept) : openRuntime(projectDirOf(options), options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
   try {
     const loaded = await loading;
