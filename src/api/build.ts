@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
 import { writeTestResults } from '../artifacts/test-results.js';
-import { EXIT_OK } from '../errors.js';
-import type { Log } from '../execute/progress.js';
+import { EXIT_OK } from '../core/errors.js';
+import type { Log } from '../core/progress.js';
 import { scheduleTests, type ScheduledTests } from '../quality/build-tests.js';
 import { collectTests } from '../quality/collect-tests.js';
 import { junitCaseOfModel, junitCaseOfTest, writeJunit } from '../quality/junit.js';

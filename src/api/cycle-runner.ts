@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TmError, errorMessage } from '../errors.js';
+import { TmError, errorMessage } from '../core/errors.js';
 import { listFiles } from '../project/walk.js';
 import { loadProjectContext, type ProjectContext } from './project-context.js';
 import { run, type RunOptions, type RunOutcome } from './run.js';

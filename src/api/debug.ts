@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';

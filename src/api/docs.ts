@@ -8,7 +8,7 @@ import { declaredTest, type DocsData } from '../docs/docs-data.js';
 import { freshnessOf, type Freshness } from '../state/freshness.js';
 import { renderDocsPage } from '../docs/render-page.js';
 import { serveDocs, type DocsServer } from '../docs/serve.js';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 import { incrementalConfigOf } from '../plan/plan-run.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectConfig } from '../project/load-project.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { scaffoldProject, type ScaffoldResult } from '../init/scaffold.js';
-import { packageInfo } from '../package-root.js';
+import { packageInfo } from '../core/package-root.js';
 
 export interface InitOptions {
   readonly dir: string;

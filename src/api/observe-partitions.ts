@@ -1,7 +1,7 @@
 import type { DuckSession } from '../engines/duckdb.js';
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, withSession, type Target } from '../engines/target.js';
-import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
+import { elapsedSince, formatCount, type Log } from '../core/progress.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { Manifest, ModelNode, SourceDaysOf, SourceNode } from '../manifest/types.js';
 import { changedPartitions, clockOfPartialRead, nowRules, unionOfParts, type PartitionChange, type PartitionedRead } from '../plan/changed-partitions.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { writeManifestArtifact } from '../artifacts/manifest-artifact.js';
 import { buildGraph, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
-import { buildManifest } from '../manifest/build-manifest.js';
+import { buildManifest } from '../project/build-manifest.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProjectConfig, type ProjectConfig } from '../project/load-project.js';
 

@@ -1,5 +1,5 @@
-import { TmError } from '../errors.js';
-import type { Log } from '../execute/progress.js';
+import { TmError } from '../core/errors.js';
+import type { Log } from '../core/progress.js';
 import { openCycleRunner } from './cycle-runner.js';
 import type { RunOptions } from './run.js';
 

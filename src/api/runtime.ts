@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { openDuckDb, quoteIdent, type DuckDb } from '../engines/duckdb.js';
+import { openDuckDb, type DuckDb } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { openPostgresTarget } from '../engines/postgres.js';
 import { withSession, type Target, type TargetSession } from '../engines/target.js';
-import { onCancel } from '../execute/cancel.js';
-import type { Log } from '../execute/progress.js';
+import { onCancel } from '../core/cancel.js';
+import type { Log } from '../core/progress.js';
 import { openRunFolders } from '../execute/scratch.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
 import { applicationNameOf, openRunRegistry, type RunRegistry } from '../state/run-registry.js';

@@ -1,4 +1,4 @@
-import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK } from '../core/errors.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
 import { loadTargetConfig } from '../project/load-profile.js';

@@ -1,4 +1,4 @@
-import { EXIT_FAILED, EXIT_OK, TmError } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK, TmError } from '../core/errors.js';
 
 let exitCode = EXIT_OK;
 

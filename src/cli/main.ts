@@ -1,6 +1,6 @@
 /** The `tm` executable (bin/tm.js): parse the arguments, run the command, set the exit code. */
 import { CommanderError } from 'commander';
-import { EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { EXIT_OK, EXIT_USAGE } from '../core/errors.js';
 import { commandExitCode, reportError } from './action.js';
 import { createProgram } from './program.js';
 

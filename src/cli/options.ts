@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommonOptions } from '../api/project-context.js';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 
 /** Flags every command takes. */
 export interface GlobalFlags {

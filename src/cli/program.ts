@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { tmVersion } from '../version.js';
+import { tmVersion } from '../core/version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerDebugCommand } from './commands/debug.js';

@@ -1,6 +1,6 @@
 import type { RunOptions } from '../api/run.js';
-import { EXIT_OK } from '../errors.js';
-import { interruptible } from '../execute/signals.js';
+import { EXIT_OK } from '../core/errors.js';
+import { interruptible } from '../core/signals.js';
 
 /**
  * `tm run --every <duration>`: cycles until SIGINT or SIGTERM, which end the loop after the current

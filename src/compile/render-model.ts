@@ -1,6 +1,6 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified } from '../engines/target.js';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import { renderTemplate, type RenderContext, type TemplateEnv } from './template-env.js';
 

@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 
 /** What a template declares, read from its syntax tree without rendering it (like dbt's static parser). */
 export interface TemplateDeclarations {

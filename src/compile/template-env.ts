@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
-import { projectError, TmError } from '../errors.js';
+import { projectError, TmError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
-import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { templateParseError } from './static-analysis.js';
 
 /** What a template sees at run time: resolved relations and the run's values. */

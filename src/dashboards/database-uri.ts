@@ -1,5 +1,5 @@
 /** The SQLAlchemy URI Superset stores for the marts' database: never with a real password. */
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 import { PASSWORD_MASK } from './superset/bundle.js';
 
 /**

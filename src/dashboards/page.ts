@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { ChartData } from './forms/form.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import type { ChartResult } from './run-charts.js';
-import type { ChartSpec, DashboardNode } from './types.js';
+import type { ChartSpec, DashboardNode } from '../manifest/dashboard-types.js';
 
 export interface DashboardData {
   readonly title: string;

@@ -1,11 +1,11 @@
 /** Runs every chart's query on the target, a few at a time; a failed chart keeps its error, the others still draw. */
 import { qualified, type Target, type TargetSession } from '../engines/target.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { FORMS } from './forms/index.js';
 import type { ChartData } from './forms/form.js';
 import type { Relation } from './sql.js';
-import type { ChartSpec, DashboardNode } from './types.js';
+import type { ChartSpec, DashboardNode } from '../manifest/dashboard-types.js';
 
 export interface ChartResult {
   readonly dashboard: string;

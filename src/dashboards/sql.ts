@@ -2,9 +2,10 @@
  * SQL pieces every chart form shares. Queries run on the target (PostgreSQL or PGlite) and always
  * aggregate or limit there: the page never receives a whole table.
  */
+import { quoteIdent } from '../core/sql-quote.js';
 import { isTimeType, typeOf } from './column-types.js';
 import type { ModelNode } from '../manifest/types.js';
-import type { ChartSpec, Filter, FilterValue, Metric } from './types.js';
+import type { ChartSpec, Filter, FilterValue, Metric } from '../manifest/dashboard-types.js';
 
 /** The mart a chart reads: its schema-qualified table and its model (for column types). */
 export interface Relation {
@@ -12,9 +13,7 @@ export interface Relation {
   readonly model: ModelNode;
 }
 
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export const ident = quoteIdent;
 
 export function literal(value: FilterValue): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NULL';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 
 /** The files `tm docs serve` hands out: the page and the artifacts it was made from, nothing else. */
 const SERVED: Readonly<Record<string, string>> = {

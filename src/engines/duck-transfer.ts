@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { duckTypeFor } from './type-map.js';
 import type { ColumnSpec } from '../manifest/types.js';
-import { quoteIdent, quoteLiteral, type DuckSession } from './duckdb.js';
+import type { DuckSession } from './duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { Target, TargetSession } from './target.js';
 
 /** Where table rows come from and go to, typed by a contract's columns. */

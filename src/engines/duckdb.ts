@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { throwIfCancelled } from '../execute/cancel.js';
+import { throwIfCancelled } from '../core/cancel.js';
 
 export interface DuckDbSettings {
   /** DuckDB memory cap, e.g. `1GB`; beyond it DuckDB spills to `tempDirectory`. */
@@ -88,14 +88,4 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDb> {
       if (settings.removeTempDirectoryOnClose) rmSync(settings.tempDirectory, { recursive: true, force: true });
     },
   };
-}
-
-/** Quotes an identifier for DuckDB and PostgreSQL alike. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Quotes a string literal for DuckDB and PostgreSQL alike (standard_conforming_strings). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { TmError } from '../errors.js';
-import { currentOwner, describeOwner, ownerAlive, parseOwner, type ProcessOwner } from '../execute/process-owner.js';
+import { TmError } from '../core/errors.js';
+import { currentOwner, describeOwner, ownerAlive, parseOwner, type ProcessOwner } from '../core/process-owner.js';
 
 /**
  * PGlite is PostgreSQL in one process, with no lock of its own: two processes writing one data folder

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { TmError } from '../errors.js';
-import { pausePoint } from '../execute/pause-point.js';
-import { quoteIdent } from './duckdb.js';
+import { TmError } from '../core/errors.js';
+import { pausePoint } from '../core/pause-point.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 

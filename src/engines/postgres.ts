@@ -5,10 +5,10 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { TmError } from '../errors.js';
-import { throwIfCancelled } from '../execute/cancel.js';
-import { pausePoint } from '../execute/pause-point.js';
-import { quoteIdent } from './duckdb.js';
+import { TmError } from '../core/errors.js';
+import { throwIfCancelled } from '../core/cancel.js';
+import { pausePoint } from '../core/pause-point.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import type { DedicatedSession, Target, TargetSession } from './target.js';
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */

@@ -1,5 +1,7 @@
 /** The target database (PostgreSQL or PGlite): a small interface, as Kysely's drivers are. */
 
+import { qualifiedName } from '../core/sql-quote.js';
+
 /**
  * Makes DuckDB write the rows as headerless CSV: to the file `path`, or, when `chunked`,
  * into the folder `path` as several files of bounded size.
@@ -88,6 +90,4 @@ export async function transaction<T>(session: TargetSession, work: (session: Tar
 }
 
 /** `"schema"."name"` */
-export function qualified(schema: string, name: string): string {
-  return `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`;
-}
+export const qualified = qualifiedName;

@@ -5,18 +5,18 @@ import type { NodeResult } from '../artifacts/run-results.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import type { DuckDb, DuckSession } from '../engines/duckdb.js';
 import { withSession, type Target } from '../engines/target.js';
-import { TmError, errorMessage } from '../errors.js';
+import { TmError, errorMessage } from '../core/errors.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { ModelStep, RunPlan } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { recordCheck } from '../state/store.js';
 import { strategyFor } from '../materialize/index.js';
-import { cancelRequested, noteCommitted } from './cancel.js';
+import { cancelRequested, noteCommitted } from '../core/cancel.js';
 import { buildModel, importModel, type StepEnv } from './model-step.js';
-import { elapsedSince, formatCount, modelLine, type Log } from './progress.js';
-import { runInOrder } from './scheduler.js';
-import { createSemaphore } from './semaphore.js';
+import { elapsedSince, formatCount, modelLine, type Log } from '../core/progress.js';
+import { runInOrder } from '../core/scheduler.js';
+import { createSemaphore } from '../core/semaphore.js';
 
 export interface ExecuteInput {
   readonly plan: RunPlan;

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { currentOwner, ownerAlive, parseOwner } from './process-owner.js';
+import { currentOwner, ownerAlive, parseOwner } from '../core/process-owner.js';
 
 /**
  * Per-run scratch folders: `<tmpdir>/tm-run-<id>` (COPY files, target rows read back) and

@@ -2,7 +2,7 @@
  * Errors of the project graph and of node selection: user mistakes, so TmErrors (exit code 2)
  * whose message the CLI prints as is.
  */
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 
 /** The project's dependencies are broken: an unknown `ref`/`source`, or a cycle. */
 export class GraphError extends TmError {

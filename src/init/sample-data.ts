@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openDuckDb, quoteLiteral } from '../engines/duckdb.js';
+import { openDuckDb } from '../engines/duckdb.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import { SAMPLE_DAYS } from './template.js';
 
 /**

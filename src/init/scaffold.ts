@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 import { writeSampleOrders } from './sample-data.js';
 import { scaffoldFiles, type SchemaName } from './template.js';
 

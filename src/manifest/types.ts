@@ -1,5 +1,5 @@
 /** The manifest: everything the project declares, resolved and validated. Plain readonly data. */
-import type { DashboardNode } from '../dashboards/types.js';
+import type { DashboardNode } from './dashboard-types.js';
 
 export type { DashboardNode };
 

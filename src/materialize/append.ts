@@ -1,4 +1,4 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { applyBatch, countOf } from './batch.js';
 import type { MaterializationStrategy } from './types.js';
 

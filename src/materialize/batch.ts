@@ -1,8 +1,8 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { transaction, type TargetSession } from '../engines/target.js';
-import { TmError } from '../errors.js';
-import { throwIfCancelled } from '../execute/cancel.js';
-import { pausePoint } from '../execute/pause-point.js';
+import { TmError } from '../core/errors.js';
+import { throwIfCancelled } from '../core/cancel.js';
+import { pausePoint } from '../core/pause-point.js';
 import type { ModelNode } from '../manifest/types.js';
 import { writeModelState } from '../state/store.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, tableExists } from './ddl.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { TargetSession } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 

@@ -1,7 +1,7 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { transaction, type TargetSession } from '../engines/target.js';
-import { TmError } from '../errors.js';
-import { pausePoint } from '../execute/pause-point.js';
+import { TmError } from '../core/errors.js';
+import { pausePoint } from '../core/pause-point.js';
 import { writePartitionState } from '../state/partition-state.js';
 import { writeModelState } from '../state/store.js';
 import { countOf } from './batch.js';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
-import { TmError } from '../errors.js';
-import { throwIfCancelled } from '../execute/cancel.js';
-import { pausePoint } from '../execute/pause-point.js';
+import { TmError } from '../core/errors.js';
+import { throwIfCancelled } from '../core/cancel.js';
+import { pausePoint } from '../core/pause-point.js';
 import { commentSql, createTableSql, ensureSchema, indexName, pgName, primaryKeyName, tableExists } from './ddl.js';
 import { writeStepState } from './replace-partitions.js';
 import type { MaterializationStrategy, MaterializeInput } from './types.js';

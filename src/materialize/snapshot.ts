@@ -1,5 +1,5 @@
-import { quoteIdent } from '../engines/duckdb.js';
-import { TmError } from '../errors.js';
+import { quoteIdent } from '../core/sql-quote.js';
+import { TmError } from '../core/errors.js';
 import { applyBatch, countOf } from './batch.js';
 import type { MaterializationStrategy } from './types.js';
 

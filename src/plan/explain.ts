@@ -1,4 +1,4 @@
-import { formatCount } from '../execute/progress.js';
+import { formatCount } from '../core/progress.js';
 import { snapshotOf } from './clock.js';
 import type { FileSummary, RunPlan, SourceStep } from './types.js';
 

@@ -1,4 +1,4 @@
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in UTC: the form timestamps take in SQL and artifacts. */
 export function sqlTimestampText(date: Date): string {

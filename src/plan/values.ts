@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import type { IncrementalConfig, Manifest, ModelNode } from '../manifest/types.js';
 import type { ModelProgress } from '../state/store.js';
 import { hotStartOf, snapshotOf, timestampLiteral } from './clock.js';

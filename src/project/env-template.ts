@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 
 /**
  * Renders `{{ env "NAME" }}` / `{{ env "NAME" default="x" }}` in config values (profiles, source locations).

@@ -7,9 +7,9 @@ import {
   AGGREGATES, CHART_FORMS, FILTER_OPS, TIME_GRAINS,
   type Aggregate, type ChartForm, type ChartSpec, type DashboardNode, type Filter, type FilterOp, type FilterValue,
   type GridPlace, type Metric, type OrderBy, type RecentWindow, type TimeGrain,
-} from '../dashboards/types.js';
+} from '../manifest/dashboard-types.js';
 import { isNumericType, isTimeType, typeOf } from '../dashboards/column-types.js';
-import { projectError, TmError } from '../errors.js';
+import { projectError, TmError } from '../core/errors.js';
 import { closestName, didYouMean } from '../graph/suggest.js';
 import type { ModelNode } from '../manifest/types.js';
 import { listFiles, projectRelative } from './walk.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
 import { KIND_KEYS, parseKindConfig, type ConfigOrigin } from './model-kinds.js';

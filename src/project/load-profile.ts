@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectError, TmError } from '../errors.js';
+import { projectError, TmError } from '../core/errors.js';
 import { renderEnvTemplate } from './env-template.js';
 import { stateDirOf } from './state-dir.js';
 import { checkKeys, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';

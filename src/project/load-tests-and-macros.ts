@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeTemplate } from '../compile/static-analysis.js';
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 import type { MacroFile, SingularTestNode } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
 import { listFiles, projectRelative } from './walk.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { errorMessage, projectError } from '../errors.js';
+import { errorMessage, projectError } from '../core/errors.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { IncrementalConfig, KindConfig, Manifest, Materialization, ModelNode, SourceDaysOf } from '../manifest/types.js';
 import type { Obj } from './yaml-file.js';

@@ -1,4 +1,4 @@
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 import type { TestSpec } from '../manifest/types.js';
 import { isObj } from './yaml-file.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type YAML from 'yaml';
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 
 /**
  * Parses a YAML file; a syntax error names the file and line. With `cacheDir`, the parsed value is kept

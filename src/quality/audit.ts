@@ -2,7 +2,8 @@
  * The audit schema: failing rows of tests (`--store-failures`) and quarantined source rows, kept in
  * the target next to the marts as `<target schema>_tm_audit`, so two schemas of one database never share it.
  */
-import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
+import { type DuckSession } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { qualified, type Target, type TargetSession } from '../engines/target.js';
 import { ensureSchema, pgName } from '../materialize/ddl.js';
 

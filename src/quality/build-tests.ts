@@ -4,7 +4,7 @@
  * its models' descendants from being built on bad data (as `dbt build` does).
  */
 import type { ExtraNode } from '../execute/run-plan.js';
-import type { Log } from '../execute/progress.js';
+import type { Log } from '../core/progress.js';
 import { ancestors, type ProjectGraph } from '../graph/build-graph.js';
 import { buildTestLine } from './report.js';
 import { runTest, type TestRunContext } from './run-test.js';

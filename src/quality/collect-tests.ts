@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { analyzeTemplate } from '../compile/static-analysis.js';
-import { projectError } from '../errors.js';
+import { projectError } from '../core/errors.js';
 import { closestName, didYouMean } from '../graph/suggest.js';
 import type { Manifest, ModelNode, SingularTestNode, SourceNode, TestSpec } from '../manifest/types.js';
 import { genericTestNames, genericTests } from './generic-tests.js';

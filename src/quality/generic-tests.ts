@@ -2,7 +2,7 @@
  * The built-in generic tests: test name -> its arguments and the query that returns the failing rows.
  * Each query is plain SQL that PostgreSQL and DuckDB both accept, so a test runs where its table lives.
  */
-import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { TestedNode } from './types.js';
 
 export interface GenericSqlInput {

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
-import { formatCount } from '../execute/progress.js';
+import { formatCount } from '../core/progress.js';
 import type { TestOutcome } from './types.js';
 
 export interface JunitCase {

@@ -4,9 +4,10 @@
  * of the files read in a run replace the earlier rows of those same files, so re-runs never duplicate
  * them and a hot run that reads a few recent files leaves the other files' rows alone.
  */
-import { quoteIdent, type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import { type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { transaction, type Target, type TargetSession } from '../engines/target.js';
-import { formatCount, type Log } from '../execute/progress.js';
+import { formatCount, type Log } from '../core/progress.js';
 import type { Manifest, SourceNode } from '../manifest/types.js';
 import { pgName } from '../materialize/ddl.js';
 import type { PreparedSource } from '../sources/prepare-source.js';

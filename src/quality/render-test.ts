@@ -1,8 +1,8 @@
 import Handlebars from 'handlebars';
 import { renderTemplate, type RenderContext, type TemplateEnv } from '../compile/template-env.js';
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified } from '../engines/target.js';
-import { projectError, TmError } from '../errors.js';
+import { projectError, TmError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { genericTests } from './generic-tests.js';

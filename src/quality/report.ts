@@ -1,6 +1,6 @@
 /** Test output like a good CLI: one line per test (status, failing rows, seconds), a summary, the details of what failed. */
 import type { NodeResult } from '../artifacts/run-results.js';
-import { formatCount, modelLine } from '../execute/progress.js';
+import { formatCount, modelLine } from '../core/progress.js';
 import type { TestOutcome, TestStatus } from './types.js';
 
 const LABEL: Readonly<Record<TestStatus, string>> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' };

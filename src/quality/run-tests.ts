@@ -1,5 +1,5 @@
-import type { Log } from '../execute/progress.js';
-import { runInOrder } from '../execute/scheduler.js';
+import type { Log } from '../core/progress.js';
+import { runInOrder } from '../core/scheduler.js';
 import { failureDetails, testLine } from './report.js';
 import { ensureAuditSchema } from './audit.js';
 import { runTest, type TestRunContext } from './run-test.js';

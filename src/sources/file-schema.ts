@@ -1,5 +1,5 @@
 import type { DuckSession } from '../engines/duckdb.js';
-import { quoteLiteral } from '../engines/duckdb.js';
+import { quoteLiteral } from '../core/sql-quote.js';
 import type { SourceColumn } from '../manifest/types.js';
 import type { ParquetColumn, SchemaMemo } from './schema-memo.js';
 import type { ListedFile } from './types.js';

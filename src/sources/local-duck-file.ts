@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { quoteLiteral, type DuckSession } from '../engines/duckdb.js';
-import { errorMessage } from '../errors.js';
+import { type DuckSession } from '../engines/duckdb.js';
+import { quoteLiteral } from '../core/sql-quote.js';
+import { errorMessage } from '../core/errors.js';
 
 /**
  * Attaches a local DuckDB file of tm's own (a cache, an index) as `db`; false when another process

@@ -1,5 +1,5 @@
 import type { DuckSession } from '../engines/duckdb.js';
-import { quoteIdent, quoteLiteral } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
 import { checkFileSchemas } from './file-schema.js';
 import type { SchemaMemo } from './schema-memo.js';

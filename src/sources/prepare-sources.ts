@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import type { DuckDb } from '../engines/duckdb.js';
-import { errorMessage, TmError } from '../errors.js';
-import { elapsedSince, formatCount, type Log } from '../execute/progress.js';
+import { errorMessage, TmError } from '../core/errors.js';
+import { elapsedSince, formatCount, type Log } from '../core/progress.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import { prepareSource, type PreparedSource } from './prepare-source.js';
 import { openSourceLocation } from './location.js';

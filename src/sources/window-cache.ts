@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { quoteIdent, quoteLiteral, type DuckSession } from '../engines/duckdb.js';
+import { type DuckSession } from '../engines/duckdb.js';
+import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows, type RawReader } from './prepare-source.js';
 import { attachLocalDuckFile } from './local-duck-file.js';

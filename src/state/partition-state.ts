@@ -1,4 +1,4 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
 import { stateExists, stateSchemaOf } from './store.js';
 

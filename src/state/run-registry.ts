@@ -1,6 +1,6 @@
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, type DedicatedSession, type RunStaging, type Target, type TargetSession } from '../engines/target.js';
-import { TmError } from '../errors.js';
+import { TmError } from '../core/errors.js';
 import { stateSchemaOf } from './store.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { quoteIdent } from '../engines/duckdb.js';
+import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
 import { pgName } from '../materialize/ddl.js';
 

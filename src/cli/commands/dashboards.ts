@@ -1,7 +1,7 @@
 /** `tm dashboards export|build|serve|ls`: flags in, one api call, lines out. */
 import type { Command } from 'commander';
 import type { BuildOutcome } from '../../api/dashboards.js';
-import { EXIT_OK, TmError } from '../../errors.js';
+import { EXIT_OK, TmError } from '../../core/errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection } from '../options.js';
 

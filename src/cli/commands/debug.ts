@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT_OK, EXIT_USAGE } from '../../errors.js';
+import { EXIT_OK, EXIT_USAGE } from '../../core/errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, type GlobalFlags } from '../options.js';
 

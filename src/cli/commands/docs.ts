@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT_OK, TmError } from '../../errors.js';
+import { EXIT_OK, TmError } from '../../core/errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon } from '../options.js';
 

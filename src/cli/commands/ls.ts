@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { EXIT_OK } from '../../errors.js';
+import { EXIT_OK } from '../../core/errors.js';
 import { action } from '../action.js';
 import { commonOptions, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { interruptible } from '../../execute/signals.js';
+import { interruptible } from '../../core/signals.js';
 import { action } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 import { runEveryFromCli } from '../run-every.js';

@@ -1,6 +1,6 @@
 /** One chart form: its Superset 3.1 chart type and params, its SQL on the mart, and what the page draws. */
 import type { Relation, Row } from '../sql.js';
-import type { ChartSpec } from '../types.js';
+import type { ChartSpec } from '../../manifest/dashboard-types.js';
 
 /** What the page gets for one chart: an ECharts option, a table, or the error of its query. */
 export type ChartData =

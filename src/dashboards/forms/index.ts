@@ -1,5 +1,5 @@
 /** Chart form -> its module: a lookup table, not a switch. */
-import type { ChartForm } from '../types.js';
+import type { ChartForm } from '../../manifest/dashboard-types.js';
 import { bigNumberForm } from './big-number.js';
 import { boxPlotForm } from './box-plot.js';
 import type { FormModule } from './form.js';

@@ -1,7 +1,7 @@
 /** table: raw rows (columns, ordered and limited) or one row per group with metrics. */
 import { adhocMetric } from '../superset/adhoc.js';
 import { displaySql, ident, limitOf, metricSql, orderClause, whereClause } from '../sql.js';
-import type { ChartSpec } from '../types.js';
+import type { ChartSpec } from '../../manifest/dashboard-types.js';
 import type { FormModule } from './form.js';
 
 const isRaw = (chart: ChartSpec): boolean => chart.metrics.length === 0;

@@ -2,7 +2,7 @@
 import { isTimeType, typeOf } from '../column-types.js';
 import { adhocMetric, timeGrainSqla } from '../superset/adhoc.js';
 import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation } from '../sql.js';
-import type { ChartSpec } from '../types.js';
+import type { ChartSpec } from '../../manifest/dashboard-types.js';
 import { GRID, TOOLTIP_AXIS, type FormModule } from './form.js';
 
 type SeriesForm = 'line' | 'bar' | 'area';

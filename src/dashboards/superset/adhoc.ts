@@ -1,6 +1,6 @@
 /** Superset's ad-hoc metric and filter objects (form data), as its explore view writes them. */
 import { metricExpression } from '../sql.js';
-import type { Metric } from '../types.js';
+import type { Metric } from '../../manifest/dashboard-types.js';
 
 export function adhocMetric(metric: Metric): Record<string, unknown> {
   if (metric.kind === 'aggregate' && metric.column !== null) {

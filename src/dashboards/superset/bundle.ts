@@ -7,7 +7,7 @@ import { isTimeType } from '../column-types.js';
 import type { Manifest, ModelNode } from '../../manifest/types.js';
 import { FORMS } from '../forms/index.js';
 import { conditions, metricExpression } from '../sql.js';
-import type { ChartSpec, DashboardNode, Metric } from '../types.js';
+import type { ChartSpec, DashboardNode, Metric } from '../../manifest/dashboard-types.js';
 import { adhocSqlFilter } from './adhoc.js';
 import { uuidFromName } from './uuid.js';
 

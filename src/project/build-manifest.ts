@@ -1,10 +1,10 @@
-import { TmError } from '../errors.js';
-import { loadDashboards } from '../project/load-dashboards.js';
-import { loadModels } from '../project/load-models.js';
-import { checkPartitioning, checkReconciles } from '../project/model-kinds.js';
-import type { ProjectConfig } from '../project/load-project.js';
-import { loadMacros, loadSingularTests } from '../project/load-tests-and-macros.js';
-import type { Manifest } from './types.js';
+import { TmError } from '../core/errors.js';
+import { loadDashboards } from './load-dashboards.js';
+import { loadModels } from './load-models.js';
+import { checkPartitioning, checkReconciles } from './model-kinds.js';
+import type { ProjectConfig } from './load-project.js';
+import { loadMacros, loadSingularTests } from './load-tests-and-macros.js';
+import type { Manifest } from '../manifest/types.js';
 
 /** Parse stage: project files -> manifest (names unique across models and sources). */
 export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Record<string, unknown>>): Promise<Manifest> {

@@ -1,4 +1,4 @@
-import { TmError } from '../errors.js';
+import { TmError } from './errors.js';
 
 /**
  * Cancellation of the run in progress, on SIGINT/SIGTERM. Process-wide on purpose: signals are.

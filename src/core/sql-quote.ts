@@ -1,0 +1,20 @@
+/**
+ * SQL quoting, one place per dialect. DuckDB and PostgreSQL share standard SQL quoting: double quotes
+ * for identifiers, doubled single quotes for literals. The literal form is only safe in PostgreSQL with
+ * `standard_conforming_strings = on`, which every tm session sets (engines/postgres.ts).
+ */
+
+/** Quotes an identifier for DuckDB and PostgreSQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal for DuckDB and PostgreSQL. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `"schema"."name"` for DuckDB and PostgreSQL. */
+export function qualifiedName(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
