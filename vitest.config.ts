@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'generator/**/*.test.ts', 'e2e/**/*.test.ts'],
-    globalSetup: ['e2e/support/global-setup.ts'],
+    globalSetup: ['test-support/global-setup.ts'],
     // Each test file gets its own process (env vars, DuckDB instances) and its own PostgreSQL schema.
     pool: 'forks',
     // As bin/tm.js does: FIFO opens and file reads share libuv's pool.

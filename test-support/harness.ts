@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { testDatabaseUrl } from './global-setup.js';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const pgUrl = testDatabaseUrl();
 
 /** A fresh schema in the test database, dropped by `drop()`. */

@@ -6,7 +6,7 @@ import { launchBrowserServer } from './browser.js';
 
 /** The CLI tests run the built `bin/tm.js` as real processes: build once, and check PostgreSQL is there. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const root = path.resolve(import.meta.dirname, '..', '..');
+  const root = path.resolve(import.meta.dirname, '..');
   // The build users run (tsc, then the bundle bin/tm.js loads): one definition, in package.json.
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
