@@ -38,7 +38,7 @@ export async function ensurePostgres(options: { log?: (line: string) => void } =
   let err = await reachable(url);
   let startFailure = '';
   if (err && isLocalDefault(url) && process.getuid?.() === 0) {
-    const version = (await readdir('/etc/postgresql').catch(() => []))[0];
+    const version = (await readdir('/etc/postgresql').catch(() => [])).sort()[0];
     if (version) {
       (options.log ?? console.log)(`starting PostgreSQL ${version} (pg_ctlcluster) for the tests`);
       startFailure = await exec('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']).then(
