@@ -2,8 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'generator/**/*.test.ts', 'e2e/**/*.test.ts'],
-    globalSetup: ['e2e/support/global-setup.ts'],
     // Each test file gets its own process (env vars, DuckDB instances) and its own PostgreSQL schema.
     pool: 'forks',
     // As bin/tm.js does: FIFO opens and file reads share libuv's pool.
@@ -11,5 +9,11 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    projects: [
+      // Seconds, with no PostgreSQL, no browser and no build.
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'generator/**/*.test.ts'] } },
+      // The built CLI as real processes, PostgreSQL, Chromium: the global setup installs, builds and starts them.
+      { extends: true, test: { name: 'e2e', include: ['e2e/**/*.test.ts'], globalSetup: ['test-support/global-setup.ts'] } },
+    ],
   },
 });

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { connectBrowser, openPage } from './support/browser.js';
-import { tempDir } from './support/harness.js';
+import { connectBrowser, openPage } from '../test-support/browser.js';
+import { tempDir } from '../test-support/harness.js';
 
 describe('the suite browser', () => {
   let browser: Browser;

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDayFile, type EventRow } from '../generator/parquet-writer.js';
-import { freshSchema, pgUrl, runCli, tempDir } from './support/harness.js';
+import { freshSchema, pgUrl, runCli, tempDir } from '../test-support/harness.js';
 
 const PROJECT = `
 name: partial_tests

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { writeMiniProject } from './support/mini-project.js';
-import { entriesOf, spawnTm, stagingLeft, until, type Proc } from './support/processes.js';
+import { freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
+import { writeMiniProject } from '../test-support/mini-project.js';
+import { entriesOf, spawnTm, stagingLeft, until, type Proc } from '../test-support/processes.js';
 
 /**
  * Chaos suite, cold tier: real tm processes on the real PostgreSQL, killed (SIGKILL), cut off

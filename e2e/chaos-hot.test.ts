@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { stream, traffic, type Stream } from './support/hot-fixture.js';
-import { EMPTY_STATE, hotRun, type HotState } from './support/hot-reference.js';
-import { entriesOf, spawnTm, stagingLeft, type Proc } from './support/processes.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
+import { stream, traffic, type Stream } from '../test-support/hot-fixture.js';
+import { EMPTY_STATE, hotRun, type HotState } from '../test-support/hot-reference.js';
+import { entriesOf, spawnTm, stagingLeft, type Proc } from '../test-support/processes.js';
 
 /**
  * Chaos suite, hot tier: real tm processes on the real PostgreSQL, killed with SIGKILL at each write

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_NOW, writeColdFixture } from './support/cold-fixture.js';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
+import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 
 describe('tm CLI as a real process', () => {
   let project: Awaited<ReturnType<typeof copyProject>>;

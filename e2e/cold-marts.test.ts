@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { expected, expectedExcluded, FIXTURE_NOW, martOrder, writeColdFixture } from './support/cold-fixture.js';
-import { copyProject, freshSchema, pgUrl, queryRows, tempDir } from './support/harness.js';
+import { expected, expectedExcluded, FIXTURE_NOW, martOrder, writeColdFixture } from '../test-support/cold-fixture.js';
+import { copyProject, freshSchema, pgUrl, queryRows, tempDir } from '../test-support/harness.js';
 
 const numeric = (rows: Record<string, unknown>[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) && k !== 'session_id' ? Number(v) : v])));

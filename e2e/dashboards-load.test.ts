@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, repoRoot, runCli } from './support/harness.js';
+import { copyProject, repoRoot, runCli } from '../test-support/harness.js';
 
 describe('dashboards in the project', () => {
   let project: Awaited<ReturnType<typeof copyProject>>;

@@ -11,9 +11,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { generateStream } from '../generator/generate.js';
-import { connectBrowser, openPage } from './support/browser.js';
-import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from './support/harness.js';
-import { unzip } from './support/unzip.js';
+import { connectBrowser, openPage } from '../test-support/browser.js';
+import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from '../test-support/harness.js';
+import { unzip } from '../test-support/unzip.js';
 
 type Option = Record<string, unknown> & { series?: { name: string; data: unknown[] }[]; xAxis?: { data?: string[] }[] };
 

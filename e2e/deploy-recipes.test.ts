@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaffoldProject } from '../src/init/scaffold.js';
-import { freshSchema, pgUrl, queryRows, repoRoot, tempDir } from './support/harness.js';
+import { freshSchema, pgUrl, queryRows, repoRoot, tempDir } from '../test-support/harness.js';
 
 const exec = promisify(execFile);
 const deploy = path.join(repoRoot, 'deploy');

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { expected, FIXTURE_NOW, martOrder, writeColdFixture } from './support/cold-fixture.js';
-import { copyProject, repoRoot, tempDir } from './support/harness.js';
+import { expected, FIXTURE_NOW, martOrder, writeColdFixture } from '../test-support/cold-fixture.js';
+import { copyProject, repoRoot, tempDir } from '../test-support/harness.js';
 
 const exec = promisify(execFile);
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocsData } from '../src/docs/docs-data.js';
 import { renderDocsPage } from '../src/docs/render-page.js';
 import { scaffoldProject } from '../src/init/scaffold.js';
-import { connectBrowser, openPage } from './support/browser.js';
-import { freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir, withPg } from './support/harness.js';
+import { connectBrowser, openPage } from '../test-support/browser.js';
+import { freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir, withPg } from '../test-support/harness.js';
 
 interface Relation {
   readonly node: string | null;

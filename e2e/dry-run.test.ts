@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, pgUrl, queryRows, runCli, tempDir, withPg } from './support/harness.js';
-import { stream, traffic, type Stream } from './support/hot-fixture.js';
+import { copyProject, pgUrl, queryRows, runCli, tempDir, withPg } from '../test-support/harness.js';
+import { stream, traffic, type Stream } from '../test-support/hot-fixture.js';
 
 /** `tm run --dry-run` prints the plan and writes nothing; `tm compile` marks what only a run knows. */
 describe('the plan, printed', () => {

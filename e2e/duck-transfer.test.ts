@@ -7,7 +7,7 @@ import { openDuckDb, type DuckDb, type DuckSession } from '../src/engines/duckdb
 import { openPgliteTarget } from '../src/engines/pglite.js';
 import { openPostgresTarget } from '../src/engines/postgres.js';
 import { qualified, withSession, type Target } from '../src/engines/target.js';
-import { freshSchema, pgUrl } from './support/harness.js';
+import { freshSchema, pgUrl } from '../test-support/harness.js';
 
 // Rows between a target and DuckDB go through CSV: an empty string and a NULL must stay apart both
 // ways ({{this_rows}} feeds a model the mart's own rows), as must commas, quotes and line breaks.

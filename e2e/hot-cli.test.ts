@@ -1,10 +1,10 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { clicks, stream, traffic, type Stream } from './support/hot-fixture.js';
-import { spawnTm, type Proc } from './support/processes.js';
-import { EMPTY_STATE, hotRun, type HotState } from './support/hot-reference.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
+import { clicks, stream, traffic, type Stream } from '../test-support/hot-fixture.js';
+import { spawnTm, type Proc } from '../test-support/processes.js';
+import { EMPTY_STATE, hotRun, type HotState } from '../test-support/hot-reference.js';
 
 describe('hot runs as real processes: kill, concurrency, --every, status', () => {
   let schema: string;

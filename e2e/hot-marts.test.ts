@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { copyProject, freshSchema, pgUrl, queryRows, tempDir } from './support/harness.js';
-import { clicks, stream, traffic, type Stream } from './support/hot-fixture.js';
-import { EMPTY_STATE, hotRun, reconcile, type DriftRow, type HotState } from './support/hot-reference.js';
+import { copyProject, freshSchema, pgUrl, queryRows, tempDir } from '../test-support/harness.js';
+import { clicks, stream, traffic, type Stream } from '../test-support/hot-fixture.js';
+import { EMPTY_STATE, hotRun, reconcile, type DriftRow, type HotState } from '../test-support/hot-reference.js';
 
 /**
  * Successive hot runs over files that arrive in batches (late files within and beyond the lookback,

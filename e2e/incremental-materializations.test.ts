@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { freshSchema, pgUrl, queryRows, tempDir } from './support/harness.js';
+import { freshSchema, pgUrl, queryRows, tempDir } from '../test-support/harness.js';
 
 /**
  * The upsert, snapshot and append materializations on a small generic project (no TripClick, no

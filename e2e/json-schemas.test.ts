@@ -9,8 +9,8 @@ import { ENGINES, KNOWN_CONFIG, MATERIALIZATIONS, MODEL_COLUMN_KEYS, MODEL_FILE_
 import { DUCKDB_KEYS, PROFILE_KEYS, TARGET_KEYS, loadTargetConfig } from '../src/project/load-profile.js';
 import { PROJECT_KEYS, SOURCE_COLUMN_KEYS, SOURCE_KEYS, SOURCE_RULE_KEYS, loadProjectConfig } from '../src/project/load-project.js';
 import { listFiles } from '../src/project/walk.js';
-import { repoRoot, tempDir } from './support/harness.js';
-import { writeQualityProject } from './support/quality-project.js';
+import { repoRoot, tempDir } from '../test-support/harness.js';
+import { writeQualityProject } from '../test-support/quality-project.js';
 
 type Json = Record<string, unknown>;
 type SchemaName = 'project' | 'profiles' | 'model';

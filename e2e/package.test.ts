@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, tempDir } from './support/harness.js';
+import { repoRoot, tempDir } from '../test-support/harness.js';
 
 interface Ran {
   readonly code: number;

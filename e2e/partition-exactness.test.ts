@@ -2,10 +2,10 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { writeEventsFile } from './support/fixtures.js';
-import { copyProject, freshSchema, pgUrl, queryRows, tempDir, withPg } from './support/harness.js';
-import { copyAt, dayEvents, writePartitionFixture } from './support/partition-fixture.js';
-import type { FixtureEvent } from './support/fixtures.js';
+import { writeEventsFile } from '../test-support/fixtures.js';
+import { copyProject, freshSchema, pgUrl, queryRows, tempDir, withPg } from '../test-support/harness.js';
+import { copyAt, dayEvents, writePartitionFixture } from '../test-support/partition-fixture.js';
+import type { FixtureEvent } from '../test-support/fixtures.js';
 
 /**
  * Partition-aware cold runs against full rebuilds of the same files, row for row, after each kind of

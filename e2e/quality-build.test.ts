@@ -3,8 +3,8 @@ import path from 'node:path';
 import parser from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/api/build.js';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { goodClicks, writeClicks, writeQualityProject } from './support/quality-project.js';
+import { freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
+import { goodClicks, writeClicks, writeQualityProject } from '../test-support/quality-project.js';
 
 interface ResultRow {
   readonly name: string;

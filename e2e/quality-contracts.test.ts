@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUtc, writeEventsParquet, type EventRow } from '../generator/parquet-writer.js';
 import { run } from '../src/api/run.js';
 import { test as tmTest } from '../src/api/test.js';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from './support/harness.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from '../test-support/harness.js';
 
 /**
  * The TripClick source contract on every run: a bad row of each kind and two unusable files. Bad rows

@@ -5,7 +5,7 @@ import { writeEventsParquet, type EventRow } from '../generator/parquet-writer.j
 import { build } from '../src/api/build.js';
 import { run } from '../src/api/run.js';
 import { test as tmTest } from '../src/api/test.js';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from './support/harness.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from '../test-support/harness.js';
 
 /**
  * The TripClick tests of the hot marts and of reconciliation, on marts built by a hot run and then

@@ -4,8 +4,8 @@ import parser from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
 import { test as tmTestApi, type TestOptions } from '../src/api/test.js';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from './support/harness.js';
-import { goodClicks, QFIX_TESTS, writeClicks, writeQualityProject } from './support/quality-project.js';
+import { freshSchema, pgUrl, queryRows, runCli, tempDir, withPg } from '../test-support/harness.js';
+import { goodClicks, QFIX_TESTS, writeClicks, writeQualityProject } from '../test-support/quality-project.js';
 
 interface TestResultRow {
   readonly name: string;

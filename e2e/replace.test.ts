@@ -4,8 +4,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
-import { freshSchema, pgUrl, queryRows, tempDir, withPg } from './support/harness.js';
-import { writeMiniProject } from './support/mini-project.js';
+import { freshSchema, pgUrl, queryRows, tempDir, withPg } from '../test-support/harness.js';
+import { writeMiniProject } from '../test-support/mini-project.js';
 
 async function writeData(dir: string, rows: number): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
 import { startFaultProxy, type FaultProxy } from '../test-support/fault-proxy.js';
 import { createBucket, putObject, s3rverEnv, startS3rver, uploadDir, type S3rverHandle } from '../test-support/s3rver.js';
-import { expected, FIXTURE_NOW, martOrder, writeColdFixture } from './support/cold-fixture.js';
-import { writeEventsFile } from './support/fixtures.js';
-import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
+import { expected, FIXTURE_NOW, martOrder, writeColdFixture } from '../test-support/cold-fixture.js';
+import { writeEventsFile } from '../test-support/fixtures.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 
 const marts = Object.keys(expected) as (keyof typeof expected)[];
 

@@ -1,7 +1,7 @@
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 
-/** Debian's Chromium (installed by .ci/run), headless, with nothing phoning home. */
+/** Debian's Chromium (the e2e global setup installs it when missing), headless, with nothing phoning home. */
 export const CHROMIUM_PATH = process.env.TM_CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

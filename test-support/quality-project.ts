@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeEventsParquet, type EventRow } from '../../generator/parquet-writer.js';
+import { writeEventsParquet, type EventRow } from '../generator/parquet-writer.js';
 
 const PROJECT = `
 name: qfix

@@ -3,9 +3,9 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { testDatabaseUrl } from './global-setup.js';
+import { testDatabaseUrl } from './postgres-server.js';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const pgUrl = testDatabaseUrl();
 
 /** A fresh schema in the test database, dropped by `drop()`. */

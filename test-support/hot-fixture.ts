@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeEventsParquet } from '../../generator/parquet-writer.js';
+import { writeEventsParquet } from '../generator/parquet-writer.js';
 import type { FixtureFile, FixtureRow } from './hot-reference.js';
 
 /** A curated-stream folder under test: files are written for real (Parquet) and remembered for the reference. */
