@@ -133,6 +133,13 @@ describe('README.md and docs/', () => {
     expect(shown.length).toBeGreaterThan(20);
   });
 
+  it('name the package tarball that npm pack writes', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+    const named = pages.flatMap((page) => [...textOf(page).matchAll(/tm-transform-[\w.-]+?\.tgz/g)].map((m) => `${page}: ${m[0]}`));
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((n) => !n.endsWith(`: ${pkg.name}-${pkg.version}.tgz`))).toEqual([]);
+  });
+
   it('the command check finds the command and flags of each shown line', () => {
     const text = ['```sh', 'npx --no-install tm docs serve --port 8080   # a comment --not-a-flag', 'TM_PG_URL=x node bin/tm.js run \\', '  --select cold --target=prod', 'npm run tm -- --help', '```', '```', '$ node bin/tm.js ls -s +a', 'node bin/tm.js compile  # not a $ line: output', '```'].join('\n');
     expect(commandsShown('x.md', text).map((c) => [c.command, ...c.flags])).toEqual([

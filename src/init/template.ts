@@ -160,7 +160,7 @@ function readme(name: string): string {
   return `# ${name}
 
 A tm project: Parquet files in \`data/orders/\` (one folder per day), a staging model and a mart built
-into PostgreSQL. With tm-transform installed in this folder or a parent (\`npm install ./tm-transform-0.1.0.tgz\`):
+into PostgreSQL. With tm installed in this folder or a parent (\`npm install\` of the tm-transform package tarball):
 
     npx --no-install tm build            # models and their tests, on the embedded PGlite target (no server)
     npx --no-install tm docs generate    # target/index.html: lineage, models, columns, tests, last runs
