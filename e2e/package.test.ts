@@ -74,18 +74,32 @@ describe('the npm package', () => {
 
     const init = await sh('npx', ['--no-install', 'tm', 'init', 'shop'], home);
     expect(init.code, init.stderr).toBe(0);
+    // The next step is printed as a command that works as printed: `npx --no-install tm`, never a bare
+    // `npx tm` (which would fetch an unrelated npm package named tm).
+    const next = /^Next: (.+)$/m.exec(init.stdout)?.[1];
+    expect(next).toBe('cd shop && npx --no-install tm build && npx --no-install tm docs generate');
     const project = path.join(home, 'shop');
     const projectYml = await readFile(path.join(project, 'project.yml'), 'utf8');
     const ref = /^# yaml-language-server: \$schema=(\S+)$/m.exec(projectYml)?.[1];
-    expect(ref).toBe('../node_modules/tm-transform/schemas/project.schema.json');
+    expect(ref).toBe('.tm-schemas/project.schema.json');
     const modelRef = /\$schema=(\S+)/.exec(await readFile(path.join(project, 'models', 'schema.yml'), 'utf8'))?.[1];
-    expect(existsSync(path.resolve(project, 'models', modelRef!))).toBe(true);
+    expect(modelRef).toBe('../.tm-schemas/model.schema.json');
+    expect(await readFile(path.resolve(project, 'models', modelRef!), 'utf8')).toBe(await readFile(path.join(repoRoot, 'schemas', 'model.schema.json'), 'utf8'));
 
-    const build = await sh('npx', ['--no-install', 'tm', 'build'], project);
+    const build = await sh('sh', ['-c', next!], home);
     expect(build.code, build.stdout + build.stderr).toBe(0);
     expect(build.stdout).toMatch(/Finished 2 models in [\d.]+s: 2 OK, 0 error, 0 skipped/);
     expect(build.stdout).toMatch(/Finished 16 tests: 16 PASS, 0 WARN, 0 FAIL, 0 ERROR, 0 SKIP/);
-    console.log(`tm build of the new project from the installed package: ${build.seconds.toFixed(1)} s`);
+    expect(existsSync(path.join(project, 'target', 'index.html'))).toBe(true);
+    console.log(`tm build + docs generate of the new project from the installed package: ${build.seconds.toFixed(1)} s`);
+
+    // The schema references survive moving the project away from the tm install that made it.
+    const moved = path.join(tmp.dir, 'elsewhere', 'shop');
+    await sh('mkdir', ['-p', path.dirname(moved)], tmp.dir);
+    await sh('cp', ['-R', project, moved], tmp.dir);
+    for (const [file, re] of [['project.yml', ref], [path.join('models', 'schema.yml'), modelRef]] as const) {
+      expect(existsSync(path.resolve(moved, path.dirname(file), re!)), file).toBe(true);
+    }
 
     // An existing non-empty folder is refused (exit 2), and what is there stays as it was.
     await writeFile(path.join(home, 'notes.txt'), 'keep me\n');

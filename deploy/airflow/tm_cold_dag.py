@@ -1,6 +1,6 @@
 """tm on Airflow: the daily cold run at 02:30 UTC, then `tm test` on what it built.
 
-Copy into the dags/ folder. The workers need tm (npm install tm-transform in TM_HOME) and the project
+Copy into the dags/ folder. The workers need tm (npm install ./tm-transform-0.1.0.tgz in TM_HOME) and the project
 in TM_PROJECT_DIR; TM_PG_URL and the rest come from the worker's environment, never from this file.
 """
 import os

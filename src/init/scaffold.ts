@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TmError } from '../core/errors.js';
 import { writeSampleOrders } from './sample-data.js';
@@ -10,7 +10,7 @@ export interface ScaffoldOptions {
   readonly dir: string;
   /** Project name (an identifier); defaults to the folder's name made into one. */
   readonly name?: string;
-  /** Folder with tm's JSON Schemas, referenced from the YAML files for editors; none when undefined. */
+  /** Folder with tm's JSON Schemas, copied into the project for editors; none when undefined. */
   readonly schemasDir?: string;
 }
 
@@ -27,12 +27,11 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
   await refuseNonEmpty(dir);
   const name = options.name ?? identifierOf(path.basename(dir));
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TmError(`project name '${name}' must be a plain identifier (letters, digits, _)`);
-  const schemaRef = (filePath: string, schema: SchemaName): string | undefined => {
-    if (!options.schemasDir) return undefined;
-    // Relative to the YAML file, so the project can move along with the tm install it was made with.
-    const from = path.dirname(path.join(dir, filePath));
-    return path.relative(from, path.join(options.schemasDir, `${schema}.schema.json`)).split(path.sep).join('/');
-  };
+  const schemasDir = options.schemasDir;
+  // The schemas are copied into the project and referenced relative to each YAML file, so the
+  // references hold wherever the project moves, whichever tm install runs it.
+  const schemaRef = (filePath: string, schema: SchemaName): string | undefined =>
+    schemasDir ? path.posix.relative(path.posix.dirname(filePath), `${SCHEMAS_FOLDER}/${schemaFileOf(schema)}`) : undefined;
   const files = scaffoldFiles({ name, schemaRef });
   await mkdir(dir, { recursive: true });
   for (const f of files) {
@@ -40,8 +39,27 @@ export async function scaffoldProject(options: ScaffoldOptions): Promise<Scaffol
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, f.text, { flag: 'wx' });
   }
+  const schemas = schemasDir ? await copySchemas(schemasDir, dir) : [];
   const data = await writeSampleOrders(dir);
-  return { dir, name, files: [...files.map((f) => f.path), ...data] };
+  return { dir, name, files: [...files.map((f) => f.path), ...schemas, ...data] };
+}
+
+/** The project folder the JSON Schemas are copied to. */
+export const SCHEMAS_FOLDER = '.tm-schemas';
+
+function schemaFileOf(schema: SchemaName): string {
+  return `${schema}.schema.json`;
+}
+
+async function copySchemas(from: string, dir: string): Promise<string[]> {
+  await mkdir(path.join(dir, SCHEMAS_FOLDER));
+  const names: SchemaName[] = ['project', 'profiles', 'model'];
+  const written: string[] = [];
+  for (const name of names) {
+    await copyFile(path.join(from, schemaFileOf(name)), path.join(dir, SCHEMAS_FOLDER, schemaFileOf(name)));
+    written.push(`${SCHEMAS_FOLDER}/${schemaFileOf(name)}`);
+  }
+  return written;
 }
 
 async function refuseNonEmpty(dir: string): Promise<void> {

@@ -159,16 +159,17 @@ WHERE m.revenue IS DISTINCT FROM d.revenue
 function readme(name: string): string {
   return `# ${name}
 
-A [tm](https://www.npmjs.com/package/tm-transform) project: Parquet files in \`data/orders/\` (one folder per
-day), a staging model and a mart built into PostgreSQL.
+A tm project: Parquet files in \`data/orders/\` (one folder per day), a staging model and a mart built
+into PostgreSQL. With tm installed in this folder or a parent (\`npm install\` of the tm-transform package tarball):
 
-    npx tm build                 # models and their tests, on the embedded PGlite target (no server)
-    npx tm docs generate         # target/index.html: lineage, models, columns, tests, last runs
-    npx tm docs serve            # ... on http://127.0.0.1:8080
-    TM_PG_URL=postgres://user@host:5432/db npx tm build --target prod
+    npx --no-install tm build            # models and their tests, on the embedded PGlite target (no server)
+    npx --no-install tm docs generate    # target/index.html: lineage, models, columns, tests, last runs
+    npx --no-install tm docs serve       # ... on http://127.0.0.1:8080
+    TM_PG_URL=postgres://user@host:5432/db npx --no-install tm build --target prod
 
 Layout: \`project.yml\` (source \`orders\` with its contract), \`profiles.yml\` (targets), \`models/\` (SQL and
-the YAML contract with tests), \`tests/\` (singular tests: queries returning failing rows).
+the YAML contract with tests), \`tests/\` (singular tests: queries returning failing rows), \`.tm-schemas/\`
+(the JSON Schemas the YAML files name, for editors with the YAML language server).
 Two rows of the sample data break a rule (\`amount_not_negative\`, \`known_status\`) and one order is sent
 twice: the run reports them and keeps them out of the models.
 `;

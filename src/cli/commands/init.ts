@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT_OK } from '../../core/errors.js';
+import { shellWord } from '../../init/run-command.js';
 import { action } from '../action.js';
 
 /** `tm init DIR`: scaffolds a project that builds at once on the embedded PGlite target. */
@@ -16,7 +17,8 @@ export function registerInitCommand(program: Command): void {
         const result = await init({ dir, name: flags.name });
         process.stdout.write(`Created project ${result.name} in ${result.dir} (${result.files.length} files)\n`);
         for (const f of result.files) process.stdout.write(`  ${f}\n`);
-        process.stdout.write(`Next: cd ${dir} && npx tm build && npx tm docs generate\n`);
+        const tm = result.tmCommand;
+        process.stdout.write(`Next: cd ${shellWord(dir)} && ${tm} build && ${tm} docs generate\n`);
         return EXIT_OK;
       }),
     );
