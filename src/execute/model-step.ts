@@ -83,8 +83,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
       },
     };
   } else if (inDuck) {
-    const described = await duck(() => session.all<{ column_name: string }>(`DESCRIBE ${sql}`));
-    const contracted = enforceContract(model, sql, described.map((d) => d.column_name));
+    const described = await duck(() => session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`));
+    const contracted = enforceContract(model, sql, described);
     // Computed into a DuckDB table under the slot; the COPY into the target runs outside it, so
     // PostgreSQL parsing this model's rows overlaps DuckDB computing the next model.
     const kept = env.keptInDuck(model.name);

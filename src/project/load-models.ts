@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isTypeError, parsePgType } from '../compile/pg-type.js';
 import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
@@ -36,6 +37,7 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
       const display = projectRelative(project.projectDir, file);
       const doc = expectObj(await readYamlFile(file, display, stateDirOf(project.projectDir)), display, 'the file');
       await checkYamlShape(doc, MODEL_SHAPES, file, display, stateDirOf(project.projectDir));
+      await checkContractTypes(doc, file, display, stateDirOf(project.projectDir));
       for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
         const parsed = parseModelYaml(entry, display, ['models', i]);
         if (yamlByName.has(parsed.name)) {
@@ -65,6 +67,18 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     yamlByName.delete(name);
   }
   return models;
+}
+
+/** Contract types are parsed with PostgreSQL's grammar at load, so `INTEGR` is an error at its line. */
+async function checkContractTypes(doc: Obj, file: string, display: string, cacheDir: string): Promise<void> {
+  for (const [i, entry] of ((doc.models ?? []) as Obj[]).entries()) {
+    for (const [j, column] of ((entry.columns ?? []) as Obj[]).entries()) {
+      const parsed = parsePgType(String(column.type));
+      if (!isTypeError(parsed)) continue;
+      const located = await readLocatedYamlFile(file, display, cacheDir);
+      throw projectError(display, `model '${String(entry.name)}', column '${String(column.name)}': ${parsed.error}`, lineOfPath(located, ['models', i, 'columns', j, 'type']));
+    }
+  }
 }
 
 /** A YAML entry whose name matches no SQL file is a typo more often than not: say so, at its line. */
