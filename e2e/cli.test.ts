@@ -79,7 +79,7 @@ describe('tm CLI as a real process', () => {
     try {
       const r = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'cold', '--now', FIXTURE_NOW], { env: env() });
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/models\/staging\/stg_events\.sql: .*titel.*\(compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql\)/);
+      expect(r.stdout).toMatch(/models\/staging\/stg_events\.sql:\d+:\d+: .*titel.*\n[\s\S]*\(compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql\)/);
       expect(r.stdout).toMatch(/SKIP\s+mart_daily_traffic .* upstream stg_events failed/);
       expect(r.stdout).toMatch(/1 error, 6 skipped/);
     } finally {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { enforceContract } from '../compile/contract.js';
+import { formatEngineError } from '../compile/format-engine-error.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { copyDuckToTarget, copyTargetToDuck } from '../engines/duck-transfer.js';
@@ -54,7 +55,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
   await writeFile(compiledPath, sql);
-  const sqlError = (err: unknown) => new TmError(`${model.path}: ${errorMessage(err).split('\n')[0]} (compiled SQL: ${path.relative(manifest.projectDir, compiledPath)})`, 1, { cause: err });
+  const sqlError = (err: unknown) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath) }), 1, { cause: err });
   const duck = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();

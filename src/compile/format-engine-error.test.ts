@@ -1,0 +1,46 @@
+import os from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb, type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import { formatEngineError } from './format-engine-error.js';
+
+/** DuckDB's own errors on rendered SQL, placed back in the template (front matter and mustaches above). */
+describe('engine errors at the line to fix', () => {
+  let db: DuckDb;
+  let duck: DuckSession;
+  beforeAll(async () => {
+    db = await openDuckDb({ memoryLimit: '256MB', tempDirectory: os.tmpdir(), threads: 1 });
+    duck = await db.connect();
+    await duck.run('CREATE TABLE stg_orders AS SELECT 1 AS customer_id, 2 AS order_id, DATE \'2020-01-01\' AS order_date');
+  });
+  afterAll(() => db?.close());
+
+  const body = [
+    '{{!-- Revenue per day --}}',
+    'SELECT',
+    '  order_date,',
+    '  count(DISTINCT custmer_id) AS customers',
+    'FROM {{ref "stg_orders"}}',
+    'GROUP BY order_date',
+  ].join('\n');
+  const rendered = ['', 'SELECT', '  order_date,', '  count(DISTINCT custmer_id) AS customers', 'FROM "stg_orders"', 'GROUP BY order_date'].join('\n');
+
+  it('keeps the candidate bindings and maps LINE to the template line and column, with the line and a caret', async () => {
+    const err = await duck.run(`DESCRIBE ${rendered}`).then(() => undefined, (e: unknown) => e);
+    const message = formatEngineError(err, { file: 'models/m.sql', rendered, body, bodyLine: 4, compiledPath: 'target/compiled/models/m.sql' });
+    expect(message).toBe([
+      'models/m.sql:7:18: Binder Error: Referenced column "custmer_id" not found in FROM clause!',
+      'Candidate bindings: "customer_id", "order_id", "order_date"',
+      '  7 |   count(DISTINCT custmer_id) AS customers',
+      '    |                  ^',
+      '(compiled SQL: target/compiled/models/m.sql)',
+    ].join('\n'));
+  });
+
+  it('maps a line made with a mustache by the text around it', async () => {
+    const text = rendered.replace('FROM "stg_orders"', 'FROM "stg_ordrs"').replace('custmer_id', 'customer_id');
+    const err = await duck.run(`DESCRIBE ${text}`).then(() => undefined, (e: unknown) => e);
+    const message = formatEngineError(err, { file: 'models/m.sql', rendered: text, body, bodyLine: 1, compiledPath: 'c.sql' });
+    expect(message.split('\n')[0]).toMatch(/^models\/m\.sql:5:\d+: Catalog Error: Table with name stg_ordrs does not exist!/);
+    expect(message).toContain('  5 | FROM {{ref "stg_orders"}}');
+  });
+});

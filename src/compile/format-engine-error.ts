@@ -1,0 +1,55 @@
+/**
+ * An engine's error on a model's SQL, whole (DuckDB's `Candidate bindings`, PostgreSQL's detail and hint)
+ * and placed at the line to fix: DuckDB's `LINE n:` of the rendered SQL is mapped back through the
+ * Handlebars rendering to `models/x.sql:LINE:COL`, shown with the template line and a caret.
+ */
+import { errorMessage } from '../core/errors.js';
+import { templatePositionOf } from './source-map.js';
+
+export interface ModelSqlContext {
+  /** The model's file, project-relative. */
+  readonly file: string;
+  /** The SQL as rendered (what the engine ran, maybe inside a wrapper). */
+  readonly rendered: string;
+  /** The template without its front matter, and the file line it starts at. */
+  readonly body: string;
+  readonly bodyLine: number;
+  /** The compiled SQL's path, project-relative. */
+  readonly compiledPath: string;
+}
+
+/** `LINE 4: <text>` and the caret line under it, as DuckDB prints them. */
+const LINE_PATTERN = /\n*LINE (\d+): (.*)\n( *)\^ *$/;
+
+export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
+  const raw = errorMessage(err).replace(/\s+$/, '');
+  const extra = ['detail', 'hint'].flatMap((k) => {
+    const v = (err as Record<string, unknown> | null)?.[k];
+    return typeof v === 'string' && v ? [`${k === 'hint' ? 'Hint' : 'Detail'}: ${v}`] : [];
+  });
+  const compiled = `(compiled SQL: ${ctx.compiledPath})`;
+  const m = LINE_PATTERN.exec(raw);
+  const position = m ? renderedPosition(ctx.rendered, Number(m[1]), m[2], m[3].length - `LINE ${m[1]}: `.length) : undefined;
+  const where = position && templatePositionOf(ctx.rendered, position.line, position.column, ctx.body, ctx.bodyLine);
+  const message = (m ? raw.slice(0, m.index) : raw).trim();
+  if (!where) return [`${ctx.file}: ${message}`, ...extra, ...(m ? [m[0].trim()] : []), compiled].join('\n');
+  const gutter = String(where.line).length;
+  const frame = [`  ${where.line} | ${where.text}`, `  ${' '.repeat(gutter)} | ${' '.repeat(where.column - 1)}^`];
+  return [`${ctx.file}:${where.line}:${where.column}: ${message}`, ...extra, ...frame, compiled].join('\n');
+}
+
+/**
+ * The rendered line and column DuckDB points at: its snippet (maybe cut with `...` on either side) is
+ * looked up in the rendered SQL, nearest to its line number (the statement may wrap the model's SQL).
+ */
+function renderedPosition(rendered: string, line: number, snippet: string, caret: number): { line: number; column: number } | undefined {
+  const cutStart = snippet.startsWith('...');
+  const text = snippet.replace(/^\.\.\./, '').replace(/\.\.\.$/, '');
+  if (!text.trim()) return undefined;
+  const lines = rendered.split('\n');
+  const candidates = lines.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
+  const found = candidates.sort((a, b) => Math.abs(a - line) - Math.abs(b - line))[0];
+  if (found === undefined) return undefined;
+  const column = lines[found - 1].indexOf(text) + (caret - (cutStart ? 3 : 0)) + 1;
+  return { line: found, column: Math.max(1, column) };
+}
