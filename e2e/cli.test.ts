@@ -62,7 +62,7 @@ describe('tm CLI as a real process', () => {
     const r = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'cold', '--now', FIXTURE_NOW], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/OK\s+mart_daily_traffic \.+ CREATE 2 rows in \d+\.\d\ds/);
-    expect(r.stdout).toMatch(/Finished 7 models in \d+\.\d\ds: 7 OK, 0 error, 0 skipped/);
+    expect(r.stdout).toMatch(/Finished 7 models in \d+\.\d\ds: 7 OK, 0 errors, 0 skipped/);
     expect(await queryRows(`SELECT count(*)::int AS n FROM ${schema}.mart_daily_traffic`)).toEqual([{ n: 2 }]);
     const results = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8'));
     expect(results.results.map((x: { name: string; status: string }) => `${x.name}:${x.status}`).sort()).toEqual([

@@ -83,7 +83,7 @@ describe('the npm package', () => {
 
     const build = await sh('npx', ['--no-install', 'tm', 'build'], project);
     expect(build.code, build.stdout + build.stderr).toBe(0);
-    expect(build.stdout).toMatch(/Finished 2 models in [\d.]+s: 2 OK, 0 error, 0 skipped/);
+    expect(build.stdout).toMatch(/Finished 2 models in [\d.]+s: 2 OK, 0 errors, 0 skipped/);
     expect(build.stdout).toMatch(/Finished 16 tests: 16 PASS, 0 WARN, 0 FAIL, 0 ERROR, 0 SKIP/);
     console.log(`tm build of the new project from the installed package: ${build.seconds.toFixed(1)} s`);
 
