@@ -110,7 +110,8 @@ describe('tm CLI as a real process', () => {
       await writeFile(sql, `SELECT 1\n{{#if x}}\nbroken`);
       r = await runCli(['compile', '--project-dir', project.dir]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/models\/cold\/mart_daily_traffic\.sql:3: template error/);
+      // An unclosed block is reported at its opening tag, not at the end of the file.
+      expect(r.stderr).toMatch(/models\/cold\/mart_daily_traffic\.sql:2: template error: \{\{#if\}\} is never closed: add \{\{\/if\}\}/);
     } finally {
       await writeFile(sql, originalSql);
     }

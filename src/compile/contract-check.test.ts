@@ -56,6 +56,8 @@ describe('the lossless cast to a contract', () => {
     expect(await castOne("'abc'", 'VARCHAR(3)')).toBe('abc');
     expect(await castOne('1.5', 'NUMERIC(6,2)')).toBe('1.50');
     expect(await castOne('NULL::DECIMAL(5,2)', 'INT')).toBe(null);
+    expect(await castOne('(0.1::DOUBLE + 0.2::DOUBLE)', 'NUMERIC(6,2)')).toBe('0.30'); // float noise is no loss
+    expect(await castOne('0.125::DOUBLE', 'NUMERIC(6,2)')).toMatch(/value 0\.125 of the model's DOUBLE has more decimals than/);
     expect(await castOne("TIMESTAMP '2020-01-01 10:00:00'", 'TIMESTAMPTZ')).toBe('2020-01-01 10:00:00+00');
   });
 });

@@ -43,14 +43,16 @@ interface LossCheck {
 function lossChecks(x: string, from: ReturnType<typeof modelFamily>, to: PgType, duckType: string): LossCheck[] {
   const notNull = `${x} IS NOT NULL`;
   const doesNotConvert: LossCheck = { when: `${notNull} AND TRY_CAST(${x} AS ${duckType}) IS NULL`, why: 'is out of range of (or not a value of)' };
+  // A binary float's last-bit noise (0.1 + 0.2) is not a value's loss: it is compared within 1e-9 of it.
+  const differs = (stored: string) => (from === 'float' ? `abs(${stored} - ${x}) > 1e-9 * greatest(1.0, abs(${x}))` : `${stored} <> ${x}`);
   switch (to.family) {
     case 'integer':
-      if (from === 'decimal' || from === 'float') return [doesNotConvert, { when: `${x} <> trunc(${x})`, why: 'has a fraction, which would be lost in' }];
+      if (from === 'decimal' || from === 'float') return [doesNotConvert, { when: differs(`trunc(${x})`), why: 'has a fraction, which would be lost in' }];
       return from === 'integer' || from === 'text' ? [doesNotConvert] : [];
     case 'decimal':
       if (from !== 'decimal' && from !== 'float' && from !== 'integer') return [];
       if (to.scale === undefined) return [doesNotConvert];
-      return [doesNotConvert, { when: `CAST(TRY_CAST(${x} AS ${duckType}) AS DOUBLE) <> CAST(${x} AS DOUBLE)`, why: 'has more decimals than' }];
+      return [doesNotConvert, { when: differs(`CAST(TRY_CAST(${x} AS ${duckType}) AS DOUBLE)`), why: 'has more decimals than' }];
     case 'float':
       return from === 'decimal' || from === 'integer' || from === 'float' ? [doesNotConvert] : [];
     case 'text':

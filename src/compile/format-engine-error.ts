@@ -3,6 +3,8 @@
  * and placed at the line to fix: DuckDB's `LINE n:` of the rendered SQL is mapped back through the
  * Handlebars rendering to `models/x.sql:LINE:COL`, shown with the template line and a caret.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { templatePositionOf } from './source-map.js';
 
@@ -16,6 +18,8 @@ export interface ModelSqlContext {
   readonly bodyLine: number;
   /** The compiled SQL's path, project-relative. */
   readonly compiledPath: string;
+  /** The model's name and YAML file (project-relative, in `projectDir`): a contract error names its column's line. */
+  readonly model?: { readonly name: string; readonly yamlPath?: string; readonly projectDir: string };
 }
 
 /** `LINE 4: <text>` and the caret line under it, as DuckDB prints them. */
@@ -31,11 +35,26 @@ export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
   const m = LINE_PATTERN.exec(raw);
   const position = m ? renderedPosition(ctx.rendered, Number(m[1]), m[2], m[3].length - `LINE ${m[1]}: `.length) : undefined;
   const where = position && templatePositionOf(ctx.rendered, position.line, position.column, ctx.body, ctx.bodyLine);
-  const message = (m ? raw.slice(0, m.index) : raw).trim();
+  const message = withContractLine((m ? raw.slice(0, m.index) : raw).trim(), ctx.model);
   if (!where) return [`${ctx.file}: ${message}`, ...extra, ...(m ? [m[0].trim()] : []), compiled].join('\n');
   const gutter = String(where.line).length;
   const frame = [`  ${where.line} | ${where.text}`, `  ${' '.repeat(gutter)} | ${' '.repeat(where.column - 1)}^`];
   return [`${ctx.file}:${where.line}:${where.column}: ${message}`, ...extra, ...frame, compiled].join('\n');
+}
+
+/** A lossless-cast error (contract-check.ts) names the line of its column in the model's YAML. */
+function withContractLine(message: string, model: ModelSqlContext['model']): string {
+  const m = /column '([^']+)': value /.exec(message);
+  if (!m || !model?.yamlPath) return message;
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(model.projectDir, model.yamlPath), 'utf8').split('\n');
+  } catch {
+    return message;
+  }
+  const entry = lines.findIndex((l) => new RegExp(`^\\s*-?\\s*name:\\s*['"]?${model.name}['"]?\\s*$`).test(l));
+  const column = lines.findIndex((l, i) => i > entry && entry >= 0 && new RegExp(`name:\\s*['"]?${m[1]}['"]?\\s*[,}]?`).test(l));
+  return column < 0 ? message : message.replace(m[0], `column '${m[1]}' (contract: ${model.yamlPath}:${column + 1}): value `);
 }
 
 /**

@@ -55,7 +55,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
   await writeFile(compiledPath, sql);
-  const sqlError = (err: unknown) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath) }), 1, { cause: err });
+  const sqlError = (err: unknown) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });
   const duck = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
