@@ -3,9 +3,9 @@
  * and placed at the line to fix: DuckDB's `LINE n:` of the rendered SQL is mapped back through the
  * Handlebars rendering to `models/x.sql:LINE:COL`, shown with the template line and a caret.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
+import { lineInYamlEntry } from '../core/yaml-entry-line.js';
 import { templatePositionOf } from './source-map.js';
 
 export interface ModelSqlContext {
@@ -46,15 +46,8 @@ export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
 function withContractLine(message: string, model: ModelSqlContext['model']): string {
   const m = /column '([^']+)': value /.exec(message);
   if (!m || !model?.yamlPath) return message;
-  let lines: string[];
-  try {
-    lines = readFileSync(path.join(model.projectDir, model.yamlPath), 'utf8').split('\n');
-  } catch {
-    return message;
-  }
-  const entry = lines.findIndex((l) => new RegExp(`^\\s*-?\\s*name:\\s*['"]?${model.name}['"]?\\s*$`).test(l));
-  const column = lines.findIndex((l, i) => i > entry && entry >= 0 && new RegExp(`name:\\s*['"]?${m[1]}['"]?\\s*[,}]?`).test(l));
-  return column < 0 ? message : message.replace(m[0], `column '${m[1]}' (contract: ${model.yamlPath}:${column + 1}): value `);
+  const line = lineInYamlEntry(path.join(model.projectDir, model.yamlPath), model.name, new RegExp(`name:\\s*['"]?${m[1]}['"]?\\s*[,}]?`));
+  return line === undefined ? message : message.replace(m[0], `column '${m[1]}' (contract: ${model.yamlPath}:${line}): value `);
 }
 
 /**

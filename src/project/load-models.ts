@@ -213,8 +213,9 @@ function parseConfig(o: Obj, origin: ConfigOrigin, vars: Readonly<Record<string,
     retention = { column: expectString(r.column, file, `${w}.retention.column`), keep_after: expectString(r.keep_after, file, `${w}.retention.keep_after`) };
   }
   const uniqueKey = stringList(o.unique_key, file, `${w}.unique_key`);
-  // Every key is known (checked against MODEL_CONFIG_SHAPE); free values for templates live under meta.
-  const extra: Obj = o.meta === undefined || o.meta === null ? {} : { meta: o.meta };
+  // Every key is known (checked against MODEL_CONFIG_SHAPE); free values for templates live under meta,
+  // and {{config "x"}} reads meta's x.
+  const extra: Obj = { ...((o.meta ?? {}) as Obj) };
   return {
     materialized,
     kind: parseKindConfig(materialized, o, vars, origin),

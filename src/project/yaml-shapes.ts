@@ -36,7 +36,7 @@ export const MODEL_CONFIG_SHAPE: Shape = {
     snapshot_key: str(),
     retention: mapping({ column: text(), keep_after: text() }, ['column', 'keep_after']),
     sla_minutes: { type: 'number', description: 'Freshness SLA for tm status and tm docs.' },
-    meta: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Free values for templates: {{config.meta.x}}.' },
+    meta: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Free values for templates: {{config "x"}} reads meta\'s x.' },
     lookback_minutes: { type: 'scalar', of: ['number', 'string'], description: `${hotOnly}L in minutes (H = S - L); a number or a template such as "{{var 'x'}}", rendered with the vars at load.` },
     max_catch_up_hours: { type: 'scalar', of: ['number', 'string'], description: `${hotOnly}H is never earlier than S minus this many hours (default: no bound).` },
     source_since: str(`${hotOnly}earliest event time read, a DuckDB expression over the run values (default {{hot_start}}).`),
