@@ -44,3 +44,27 @@ describe('engine errors at the line to fix', () => {
     expect(message).toContain('  5 | FROM {{ref "stg_orders"}}');
   });
 });
+
+/** PostgreSQL's errors (here PGlite, the embedded PostgreSQL): `position` in the wrapping statement, the hint kept. */
+describe('PostgreSQL errors at the line to fix', () => {
+  it('maps the position inside the statement back to the template line, and keeps the hint', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = new PGlite();
+    try {
+      await pg.exec('CREATE TABLE stg_orders (customer_id int, order_id int, order_date date)');
+      const body = 'SELECT\n  order_date,\n  count(DISTINCT custmer_id) AS customers\nFROM {{ref "stg_orders"}}\nGROUP BY order_date';
+      const rendered = body.replace('{{ref "stg_orders"}}', 'stg_orders');
+      const statement = `WITH inserted AS (SELECT * FROM (${rendered}) AS m) SELECT count(*) FROM inserted`;
+      const err = await pg.query(statement).then(() => undefined, (e: unknown) => e);
+      const message = formatEngineError(err, { file: 'models/m.sql', rendered, statement, body, bodyLine: 2, compiledPath: 'c.sql' });
+      expect(message.split('\n').slice(0, 4)).toEqual([
+        'models/m.sql:4:18: column "custmer_id" does not exist',
+        'Hint: Perhaps you meant to reference the column "stg_orders.customer_id".',
+        '  4 |   count(DISTINCT custmer_id) AS customers',
+        '    |                  ^',
+      ]);
+    } finally {
+      await pg.close();
+    }
+  });
+});

@@ -18,6 +18,8 @@ export interface ModelSqlContext {
   readonly bodyLine: number;
   /** The compiled SQL's path, project-relative. */
   readonly compiledPath: string;
+  /** The statement the engine ran, when it holds `rendered` inside a wrapper: PostgreSQL's `position` counts in it. */
+  readonly statement?: string;
   /** The model's name and YAML file (project-relative, in `projectDir`): a contract error names its column's line. */
   readonly model?: { readonly name: string; readonly yamlPath?: string; readonly projectDir: string };
 }
@@ -33,7 +35,7 @@ export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
   });
   const compiled = `(compiled SQL: ${ctx.compiledPath})`;
   const m = LINE_PATTERN.exec(raw);
-  const position = m ? renderedPosition(ctx.rendered, Number(m[1]), m[2], m[3].length - `LINE ${m[1]}: `.length) : undefined;
+  const position = m ? renderedPosition(ctx.rendered, Number(m[1]), m[2], m[3].length - `LINE ${m[1]}: `.length) : positionOfPg(err, ctx);
   const where = position && templatePositionOf(ctx.rendered, position.line, position.column, ctx.body, ctx.bodyLine);
   const message = withContractLine((m ? raw.slice(0, m.index) : raw).trim(), ctx.model);
   if (!where) return [`${ctx.file}: ${message}`, ...extra, ...(m ? [m[0].trim()] : []), compiled].join('\n');
@@ -48,6 +50,23 @@ function withContractLine(message: string, model: ModelSqlContext['model']): str
   if (!m || !model?.yamlPath) return message;
   const line = lineInYamlEntry(path.join(model.projectDir, model.yamlPath), model.name, new RegExp(`name:\\s*['"]?${m[1]}['"]?\\s*[,}]?`));
   return line === undefined ? message : message.replace(m[0], `column '${m[1]}' (contract: ${model.yamlPath}:${line}): value `);
+}
+
+/** PostgreSQL's `position` of an error in its statement (1-based): errors of the SQL's text have one. */
+export function positionOf(err: unknown): number | undefined {
+  const position = Number((err as { position?: unknown } | null)?.position);
+  return Number.isInteger(position) && position > 0 ? position : undefined;
+}
+
+/** PostgreSQL's `position` as a line and column of the rendered SQL. */
+function positionOfPg(err: unknown, ctx: ModelSqlContext): { line: number; column: number } | undefined {
+  const position = positionOf(err) ?? NaN;
+  const statement = ctx.statement ?? ctx.rendered;
+  const start = statement.indexOf(ctx.rendered);
+  const at = position - 1 - start;
+  if (!Number.isInteger(position) || start < 0 || at < 0 || at >= ctx.rendered.length) return undefined;
+  const before = ctx.rendered.slice(0, at);
+  return { line: before.split('\n').length, column: at - before.lastIndexOf('\n') };
 }
 
 /**

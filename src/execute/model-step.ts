@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { enforceContract } from '../compile/contract.js';
-import { formatEngineError } from '../compile/format-engine-error.js';
+import { formatEngineError, positionOf } from '../compile/format-engine-error.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { copyDuckToTarget, copyTargetToDuck } from '../engines/duck-transfer.js';
@@ -55,7 +55,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
   await writeFile(compiledPath, sql);
-  const sqlError = (err: unknown) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });
+  const sqlError = (err: unknown, statement?: string) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, statement, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });
   const duck = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -103,9 +103,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     const columns = model.columns.map((c) => quoteIdent(c.name)).join(', ');
     result = {
       loadInto: async (into, table) => {
-        const rows = await into.query<{ n: number }>(
-          `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m RETURNING 1) SELECT count(*)::int AS n FROM inserted`,
-        );
+        const statement = `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m RETURNING 1) SELECT count(*)::int AS n FROM inserted`;
+        const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(positionOf(err) ? sqlError(err, statement) : err));
         return rows[0]?.n ?? 0;
       },
       keepInDuckDb: () => Promise.reject(new TmError(`model '${model.name}' runs in PostgreSQL`)),
