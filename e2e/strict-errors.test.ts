@@ -71,6 +71,19 @@ describe('strict configs, lossless contracts and errors at the line to fix', () 
     });
   });
 
+  it('the same key in the model\'s SQL (`{{config materialised=...}}`, front matter): refused at its line too', async () => {
+    await withEdit(MART_SQL, (t) => `{{config materialised="upsert"}}\n${t}`, async () => {
+      const r = await tm('compile');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${MART_SQL}:1: {{config}}: unknown key 'materialised' (did you mean 'materialized'?)`);
+    });
+    await withEdit(MART_SQL, (t) => `---\ntags: [marts]\nmaterialised: upsert\n---\n${t}`, async () => {
+      const r = await tm('compile');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${MART_SQL}:3: front matter: unknown key 'materialised' (did you mean 'materialized'?)`);
+    });
+  });
+
   it('a contract SMALLINT where the model yields DECIMAL with cents: the model fails with column, types and value; nothing written', async () => {
     await withEdit(SCHEMA_YML, (t) => t.replace('{ name: revenue, type: "DECIMAL(14,2)"', '{ name: revenue, type: SMALLINT'), async (text) => {
       const r = await run();

@@ -61,7 +61,7 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     const parsedFront = front ? expectObj(parseYamlText(front[1], display, 1, await loadYaml()), display, 'front matter') : {};
     const { body, bodyLine } = splitFrontMatter(text);
     const declared = await memoByContent(stateDirOf(project.projectDir), `template:${display}:${bodyLine}`, body, () => analyzeTemplate(body, display, bodyLine - 1));
-    checkConfigInSql(parsedFront, text, display, (key) => new RegExp(`^\\s*${key}\\s*:`, 'm'), 'front matter: ');
+    checkConfigInSql(parsedFront, text, display, (key) => new RegExp(`^[ \\t]*${key}[ \\t]*:`, 'm'), 'front matter: ');
     checkConfigInSql(declared.config, text, display, (key) => new RegExp(`\\b${key}\\s*=`), '{{config}}: ');
     models.push(buildModel(project, vars, name, display, path.relative(root, path.dirname(file)), { body, bodyLine, declared }, parsedFront, yamlByName.get(name)));
     yamlByName.delete(name);
@@ -86,8 +86,7 @@ async function checkEveryEntryHasSql(projectDir: string, yamlByName: ReadonlyMap
   const names = new Set(sqlNames);
   for (const [name, yaml] of yamlByName) {
     if (names.has(name)) continue;
-    const described = new Set(yamlByName.keys());
-    const suggestion = closestName(name, sqlNames.filter((n) => !described.has(n)));
+    const suggestion = closestName(name, sqlNames.filter((n) => !yamlByName.has(n)));
     const located = await readLocatedYamlFile(path.join(projectDir, yaml.file), yaml.file, stateDirOf(projectDir));
     throw projectError(yaml.file, `models entry '${name}' matches no model: there is no ${name}.sql${didYouMean(suggestion)}`, lineOfPath(located, [...yaml.keyPath, 'name']));
   }
@@ -99,7 +98,7 @@ function checkConfigInSql(config: Obj, text: string, file: string, keyPattern: (
   if (!problem) return;
   const key = String(problem.keyPath[0] ?? '');
   const at = key ? keyPattern(key.replace(/[^\w-]/g, '')).exec(text) : null;
-  const line = at ? text.slice(0, at.index).split('\n').length + (at[0].startsWith('\n') ? 1 : 0) : undefined;
+  const line = at ? text.slice(0, at.index).split('\n').length : undefined;
   throw projectError(file, `${where}${problemMessage(config, problem)}`, line);
 }
 
