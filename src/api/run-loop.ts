@@ -76,7 +76,7 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
  * its time; an idle one (the stream clock unchanged) prints one line, or nothing with --quiet, instead of
  * a line per model (a 5 s loop would print ~120k lines a day). Lines wait until the plan says which.
  */
-class CycleLog {
+export class CycleLog {
   private held: string[] = [];
   private streaming = false;
   private idle = false;
