@@ -94,6 +94,15 @@ describe('strict configs, lossless contracts and errors at the line to fix', () 
     });
   });
 
+  it('the same SMALLINT contract on a model run inside PostgreSQL (engine: postgres): fails the same way; nothing written', async () => {
+    await withEdit(SCHEMA_YML, (t) => t.replace('{ name: revenue, type: "DECIMAL(14,2)"', '{ name: revenue, type: SMALLINT').replace('config: { materialized: replace, tags: [marts] }', 'config: { materialized: replace, engine: postgres, tags: [marts] }'), async (text) => {
+      const r = await run('--select', 'mart_daily_revenue');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`${MART_SQL}: column 'revenue' \\(contract: ${SCHEMA_YML}:${lineOf(text, 'name: revenue')}\\): value \\d+\\.\\d+ of the model's numeric has a fraction, which would be lost in the contract's SMALLINT`));
+      await expectNothingWritten();
+    });
+  });
+
   it('contract type `INTEGR`: refused at load, at its YAML line, with a did-you-mean', async () => {
     await withEdit(SCHEMA_YML, (t) => t.replace('{ name: orders, type: INT,', '{ name: orders, type: INTEGR,'), async (text) => {
       const r = await tm('compile');

@@ -63,3 +63,35 @@ function lossChecks(x: string, from: ReturnType<typeof modelFamily>, to: PgType,
       return [];
   }
 }
+
+/** Marks a lossless-cast failure raised inside PostgreSQL (which has no error() function in plain SQL). */
+const PG_MARK = 'tm contract: ';
+
+/**
+ * For a model whose SQL runs in PostgreSQL (`engine: postgres`), where the INSERT's assignment cast would
+ * round a fraction into an integer, or a value into NUMERIC(p, s), without a word: a WHERE clause over the
+ * model's rows (aliased `m`) that fails on such a value with the same message as the DuckDB cast. Range,
+ * VARCHAR(n) and the like PostgreSQL refuses itself; this names the column. Empty when nothing can be lost.
+ */
+export function pgContractGuard(columns: readonly { readonly name: string; readonly type: string }[]): string {
+  const guards = columns.flatMap((c) => {
+    const parsed = parsePgType(c.type);
+    if (isTypeError(parsed) || parsed.array) return [];
+    const x = `m.${quoteIdent(c.name)}`;
+    const asText = `CAST(${x} AS TEXT)`;
+    const fail = (why: string) =>
+      `CAST(${quoteLiteral(`${PG_MARK}column '${c.name}': value `)} || ${asText} || ${quoteLiteral(" of the model's ")} || CAST(pg_typeof(${x}) AS TEXT) || ${quoteLiteral(` ${why} the contract's ${c.type.trim()}`)} AS INTEGER)`;
+    const decimals = parsed.family === 'integer' ? 0 : parsed.family === 'decimal' ? parsed.scale : undefined;
+    if (decimals !== undefined) return [`CASE WHEN ${asText} ~ '\\.[0-9]{${decimals}}[0-9]*[1-9]' THEN ${fail(decimals ? 'has more decimals than' : 'has a fraction, which would be lost in')} END`];
+    if (parsed.family === 'text' && parsed.length !== undefined) return [`CASE WHEN length(${asText}) > ${parsed.length} THEN ${fail(`is longer than the ${parsed.length} characters of`)} END`];
+    if (parsed.family === 'timestamp') return [`CASE WHEN ${x} IS NOT NULL AND pg_typeof(${x}) = 'timestamp with time zone'::regtype THEN ${fail('has a time zone, which would be dropped in')} END`];
+    return [];
+  });
+  return guards.length ? ` WHERE ${guards.map((g) => `(${g}) IS NULL`).join(' AND ')}` : '';
+}
+
+/** The lossless-cast message inside PostgreSQL's cast error, or undefined for any other error. */
+export function pgContractViolation(err: unknown): string | undefined {
+  const m = new RegExp(`"${PG_MARK}([\\s\\S]*)"$`).exec((err as { message?: string } | null)?.message ?? '');
+  return m?.[1];
+}

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import { pgContractGuard, pgContractViolation } from './contract-check.js';
 import { formatEngineError } from './format-engine-error.js';
 
 /** DuckDB's own errors on rendered SQL, placed back in the template (front matter and mustaches above). */
@@ -63,6 +64,19 @@ describe('PostgreSQL errors at the line to fix', () => {
         '  4 |   count(DISTINCT custmer_id) AS customers',
         '    |                  ^',
       ]);
+      // A model run in PostgreSQL: the INSERT's assignment cast would round 549.25 into 549; the guard fails it.
+      await pg.exec('CREATE TABLE mart (revenue SMALLINT, code VARCHAR(3), amount NUMERIC(6,2)); CREATE TABLE src (revenue NUMERIC, code TEXT, amount NUMERIC)');
+      const guard = pgContractGuard([{ name: 'revenue', type: 'SMALLINT' }, { name: 'code', type: 'VARCHAR(3)' }, { name: 'amount', type: 'NUMERIC(6,2)' }]);
+      /** Inserts one source row through the guard, as a model's rows are: 'ok', or the failure's message. */
+      const insert = async (row: string) => {
+        await pg.exec(`TRUNCATE src; INSERT INTO src VALUES (${row})`);
+        return pg.query(`INSERT INTO mart SELECT revenue, code, amount FROM (SELECT * FROM src) AS m${guard}`).then(() => 'ok', (e: unknown) => pgContractViolation(e) ?? String(e));
+      };
+      expect(await insert("549.25, 'abc', 1.5")).toBe("column 'revenue': value 549.25 of the model's numeric has a fraction, which would be lost in the contract's SMALLINT");
+      expect(await insert("549, 'abcd', 1.5")).toBe("column 'code': value abcd of the model's text is longer than the 3 characters of the contract's VARCHAR(3)");
+      expect(await insert("549.00, 'abc', 1.125")).toBe("column 'amount': value 1.125 of the model's numeric has more decimals than the contract's NUMERIC(6,2)");
+      expect(await insert("549.00, 'abc', 1.50")).toBe('ok');
+      expect((await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM mart')).rows).toEqual([{ n: 1 }]);
     } finally {
       await pg.close();
     }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { lineInYamlEntry } from '../core/yaml-entry-line.js';
+import { pgContractViolation } from './contract-check.js';
 import { templatePositionOf } from './source-map.js';
 
 export interface ModelSqlContext {
@@ -28,7 +29,7 @@ export interface ModelSqlContext {
 const LINE_PATTERN = /\n*LINE (\d+): (.*)\n( *)\^ *$/;
 
 export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
-  const raw = errorMessage(err).replace(/\s+$/, '');
+  const raw = pgContractViolation(err) ?? errorMessage(err).replace(/\s+$/, '');
   const extra = ['detail', 'hint'].flatMap((k) => {
     const v = (err as Record<string, unknown> | null)?.[k];
     return typeof v === 'string' && v ? [`${k === 'hint' ? 'Hint' : 'Detail'}: ${v}`] : [];

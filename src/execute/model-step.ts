@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { enforceContract } from '../compile/contract.js';
+import { pgContractGuard, pgContractViolation } from '../compile/contract-check.js';
 import { formatEngineError, positionOf } from '../compile/format-engine-error.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
@@ -103,8 +104,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     const columns = model.columns.map((c) => quoteIdent(c.name)).join(', ');
     result = {
       loadInto: async (into, table) => {
-        const statement = `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m RETURNING 1) SELECT count(*)::int AS n FROM inserted`;
-        const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(positionOf(err) ? sqlError(err, statement) : err));
+        const statement = `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m${pgContractGuard(model.columns)} RETURNING 1) SELECT count(*)::int AS n FROM inserted`;
+        const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(positionOf(err) || pgContractViolation(err) ? sqlError(err, statement) : err));
         return rows[0]?.n ?? 0;
       },
       keepInDuckDb: () => Promise.reject(new TmError(`model '${model.name}' runs in PostgreSQL`)),
