@@ -169,7 +169,7 @@ function pathText(keyPath: KeyPath): string {
 }
 
 /** Replaces list indexes by the `name` of the item they point at, where it has one (for messages). */
-export function namedKeyPath(root: unknown, keyPath: KeyPath): string {
+function namedKeyPath(root: unknown, keyPath: KeyPath): string {
   let node = root;
   let text = '';
   for (const k of keyPath) {
@@ -248,8 +248,3 @@ function schemaOf(shape: Shape): Json {
   }
 }
 
-/** The keys a mapping shape knows (resolving a ref), for code that needs the list. */
-export function keysOfShape(shape: Shape, doc: ShapeDocument): string[] {
-  if (shape.type === 'ref') return keysOfShape(doc.definitions[shape.name], doc);
-  return shape.type === 'mapping' ? Object.keys(shape.keys) : [];
-}
