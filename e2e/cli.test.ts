@@ -62,7 +62,7 @@ describe('tm CLI as a real process', () => {
     const r = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'cold', '--now', FIXTURE_NOW], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/OK\s+mart_daily_traffic \.+ CREATE 2 rows in \d+\.\d\ds/);
-    expect(r.stdout).toMatch(/Finished 7 models in \d+\.\d\ds: 7 OK, 0 error, 0 skipped/);
+    expect(r.stdout).toMatch(/Finished 7 models in \d+\.\d\ds: 7 OK, 0 errors, 0 skipped/);
     expect(await queryRows(`SELECT count(*)::int AS n FROM ${schema}.mart_daily_traffic`)).toEqual([{ n: 2 }]);
     const results = JSON.parse(await readFile(path.join(project.dir, 'target', 'run_results.json'), 'utf8'));
     expect(results.results.map((x: { name: string; status: string }) => `${x.name}:${x.status}`).sort()).toEqual([
@@ -79,7 +79,7 @@ describe('tm CLI as a real process', () => {
     try {
       const r = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'cold', '--now', FIXTURE_NOW], { env: env() });
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/models\/staging\/stg_events\.sql: .*titel.*\(compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql\)/);
+      expect(r.stdout).toMatch(/models\/staging\/stg_events\.sql:\d+:\d+: .*titel.*\n[\s\S]*\(compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql\)/);
       expect(r.stdout).toMatch(/SKIP\s+mart_daily_traffic .* upstream stg_events failed/);
       expect(r.stdout).toMatch(/1 error, 6 skipped/);
     } finally {
@@ -110,7 +110,8 @@ describe('tm CLI as a real process', () => {
       await writeFile(sql, `SELECT 1\n{{#if x}}\nbroken`);
       r = await runCli(['compile', '--project-dir', project.dir]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/models\/cold\/mart_daily_traffic\.sql:3: template error/);
+      // An unclosed block is reported at its opening tag, not at the end of the file.
+      expect(r.stderr).toMatch(/models\/cold\/mart_daily_traffic\.sql:2: template error: \{\{#if\}\} is never closed: add \{\{\/if\}\}/);
     } finally {
       await writeFile(sql, originalSql);
     }

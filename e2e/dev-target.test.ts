@@ -50,7 +50,7 @@ describe('the embedded dev target (PGlite): same SQL, another transport', () => 
     const env = { ...process.env, TM_CURATED_PATH: path.join(store.dir, 'demo-stream'), TM_PGLITE_PATH: path.join(store.dir, 'demo-pglite') };
     const { stdout } = await exec(process.execPath, [path.join(repoRoot, 'dist', 'scripts', 'demo.js'), '--days', '3', '--events-per-day', '300'], { env, cwd: repoRoot, timeout: 120_000 });
     expect(stdout).toMatch(/Generating 3 days of click stream/);
-    expect(stdout).toMatch(/Finished \d+ models in [\d.]+s: \d+ OK, 0 error, 0 skipped/);
+    expect(stdout).toMatch(/Finished \d+ models in [\d.]+s: \d+ OK, 0 errors, 0 skipped/);
     expect(stdout).toMatch(/mart_daily_traffic: 3 rows/);
     expect(stdout).toMatch(/mart_popular_documents: [\d,]+ rows/);
   });

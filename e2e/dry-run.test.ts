@@ -38,7 +38,7 @@ describe('the plan, printed', () => {
     const cold = await tm('build', '--select', 'cold', '--now', `${D} 10:31:00`, '--dry-run');
     expect(cold.code, cold.stdout + cold.stderr).toBe(0);
     expect(cold.stdout).toMatch(/mart_daily_traffic\s+build replace\s+first run \(reads 1 file of 2020-11-10/);
-    expect(cold.stdout).toMatch(/reconcile_traffic_minute\s+check upsert\s+nothing to reconcile: mart_realtime_traffic_minute does not exist/);
+    expect(cold.stdout).toMatch(/reconcile_traffic_minute\s+check upsert\s+nothing to reconcile: mart_realtime_traffic_minute did not exist before this run \(its first build reads all the data\)/);
     expect(await schemasOfTest()).toEqual([]);
   });
 
@@ -79,7 +79,7 @@ describe('the plan, printed', () => {
       await writeFile(yml, original.replace('materialized: upsert', 'materialized: upsertx'));
       const bad = await runCli(['run', '--select', 'hot', '--project-dir', project.dir, '--target', 'prod'], { env: { ...env(), TM_PG_SCHEMA: other } });
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/^Error: models\/hot\/schema\.yml: model '\w+': config\.materialized 'upsertx' is not one of/);
+      expect(bad.stderr).toMatch(/^Error: models\/hot\/schema\.yml:\d+: models\[\w+\]\.config\.materialized: 'upsertx' is not one of .* \(did you mean 'upsert'\?\)/);
       expect(await queryRows(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${other}%`])).toEqual([]);
     } finally {
       await writeFile(yml, original);

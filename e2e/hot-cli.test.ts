@@ -121,21 +121,27 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
   it('--every: cycles pick up new files, idle cycles write nothing, a failing cycle is retried, SIGTERM stops after the cycle (exit 0)', async () => {
     const p = spawnTm(hotArgs(`${D} 11:00:00`, '--every', '300ms'), env());
     running.push(p);
-    await p.waitFor(/Finished 4 models/);
+    // A cycle that did work ends with its summary; an idle one prints one line with the time instead.
+    const cycleEnd = /Finished 4 models|cycle \d+ idle: stream clock .* unchanged, nothing written/;
+    await p.waitFor(cycleEnd);
     const runId = async () => (await queryRows<{ run_id: string }>(`SELECT run_id FROM ${schema}__tm_state.models WHERE model = 'mart_realtime_traffic_minute'`))[0].run_id;
     const idle = await runId();
-    await p.waitFor((o) => (o.match(/Finished 4 models/g) ?? []).length >= 3);
+    // Idle cycles print one line with the time, not a line per model.
+    await p.waitFor((o) => (o.match(/cycle \d+ idle: stream clock .* unchanged, nothing written/g) ?? []).length >= 2);
+    expect(p.output()).not.toMatch(/ 0 of 4 incremental models to update/);
     expect(await runId()).toBe(idle); // no new file: no rows written
     await s.write(D, 'b5.parquet', traffic(`${D} 10:50:00`, 5, 20_000, 400));
     for (let i = 0; i < 200 && (await runId()) === idle; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await runId()).not.toBe(idle);
     expected = hotRun(expected, s.visible(), `${D} 11:00:00`);
     await expectMarts(expected);
+    // The cycle that picked up the file printed its lines under one with its time.
+    await p.waitFor(/^tm: \d{4}-\d\d-\d\dT[\d:.]+Z cycle \d+\n[\s\S]*Finished 4 models/m);
 
     await rename(data.dir, `${data.dir}-away`);
     await p.waitFor(/failed; retrying in/);
     await rename(`${data.dir}-away`, data.dir);
-    await p.waitFor(/Finished 4 models/, { from: p.output().length });
+    await p.waitFor(cycleEnd, { from: p.output().length });
     p.child.kill('SIGTERM');
     const exit = await p.exited;
     expect(exit.code, p.output()).toBe(0);

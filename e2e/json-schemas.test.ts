@@ -4,21 +4,19 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaffoldFiles } from '../src/init/template.js';
-import { KIND_KEYS } from '../src/project/model-kinds.js';
-import { ENGINES, KNOWN_CONFIG, MATERIALIZATIONS, MODEL_COLUMN_KEYS, MODEL_FILE_KEYS, MODEL_KEYS, loadModels } from '../src/project/load-models.js';
-import { DUCKDB_KEYS, PROFILE_KEYS, TARGET_KEYS, loadTargetConfig } from '../src/project/load-profile.js';
-import { PROJECT_KEYS, SOURCE_COLUMN_KEYS, SOURCE_KEYS, SOURCE_RULE_KEYS, loadProjectConfig } from '../src/project/load-project.js';
+import { loadModels } from '../src/project/load-models.js';
+import { loadTargetConfig } from '../src/project/load-profile.js';
+import { loadProjectConfig } from '../src/project/load-project.js';
+import { schemaFiles } from '../src/project/yaml-shapes.js';
 import { listFiles } from '../src/project/walk.js';
 import { repoRoot, tempDir } from '../test-support/harness.js';
 import { writeQualityProject } from '../test-support/quality-project.js';
 
 type Json = Record<string, unknown>;
-type SchemaName = 'project' | 'profiles' | 'model';
+type SchemaName = 'project' | 'profiles' | 'model' | 'dashboards';
 
 const schemas = new Map<SchemaName, Json>();
 const validators = new Map<SchemaName, ValidateFunction>();
-const keysOf = (o: unknown): string[] => Object.keys((o as { properties: Json }).properties).sort();
-const def = (name: SchemaName, key: string): Json => (schemas.get(name)!.definitions as Record<string, Json>)[key];
 
 /** Validates YAML text against one of the shipped schemas; returns the errors, [] when valid. */
 function schemaErrors(name: SchemaName, text: string): string[] {
@@ -36,19 +34,21 @@ async function loadWithLoader(dir: string): Promise<void> {
 
 async function yamlFilesOf(dir: string): Promise<{ file: string; schema: SchemaName }[]> {
   const models = await listFiles(path.join(dir, 'models'), ['.yml', '.yaml']);
+  const dashboards = await listFiles(path.join(dir, 'dashboards'), ['.yml', '.yaml']);
   return [
     { file: path.join(dir, 'project.yml'), schema: 'project' },
     { file: path.join(dir, 'profiles.yml'), schema: 'profiles' },
     ...models.map((file) => ({ file, schema: 'model' as const })),
+    ...dashboards.map((file) => ({ file, schema: 'dashboards' as const })),
   ];
 }
 
-describe('JSON Schemas of project.yml, profiles.yml and model YAML', () => {
+describe('JSON Schemas of project.yml, profiles.yml, model YAML and dashboards', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   const savedEnv = { ...process.env };
   beforeAll(async () => {
     const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    for (const name of ['project', 'profiles', 'model'] as const) {
+    for (const name of ['project', 'profiles', 'model', 'dashboards'] as const) {
       const schema = JSON.parse(await readFile(path.join(repoRoot, 'schemas', `${name}.schema.json`), 'utf8')) as Json;
       schemas.set(name, schema);
       validators.set(name, ajv.compile(schema));
@@ -62,21 +62,12 @@ describe('JSON Schemas of project.yml, profiles.yml and model YAML', () => {
     await tmp?.remove();
   });
 
-  it('name exactly the keys the loader accepts (so the two cannot drift apart)', () => {
-    expect(keysOf(schemas.get('project'))).toEqual([...PROJECT_KEYS].sort());
-    expect(keysOf(def('project', 'source'))).toEqual([...SOURCE_KEYS].sort());
-    expect(keysOf((def('project', 'source').properties as Json).columns && ((def('project', 'source').properties as Record<string, Json>).columns.items))).toEqual([...SOURCE_COLUMN_KEYS].sort());
-    expect(keysOf((def('project', 'source').properties as Record<string, Json>).rules.items)).toEqual([...SOURCE_RULE_KEYS].sort());
-    expect(keysOf(schemas.get('profiles'))).toEqual([...PROFILE_KEYS].sort());
-    expect(keysOf(def('profiles', 'target'))).toEqual([...TARGET_KEYS].sort());
-    expect(keysOf(def('profiles', 'duckdb'))).toEqual([...DUCKDB_KEYS].sort());
-    expect(keysOf(schemas.get('model'))).toEqual([...MODEL_FILE_KEYS].sort());
-    expect(keysOf(def('model', 'model'))).toEqual([...MODEL_KEYS].sort());
-    expect(keysOf((def('model', 'model').properties as Record<string, Json>).columns.items)).toEqual([...MODEL_COLUMN_KEYS].sort());
-    const config = def('model', 'config') as { properties: Record<string, { enum?: string[] }> };
-    expect(keysOf(config)).toEqual([...new Set([...KNOWN_CONFIG, ...Object.values(KIND_KEYS).flat()])].sort());
-    expect(config.properties.materialized.enum).toEqual([...MATERIALIZATIONS]);
-    expect(config.properties.engine.enum).toEqual([...ENGINES]);
+  it('are what `npm run schemas` generates from the loaders\' shapes (so the two cannot drift apart)', async () => {
+    const generated = schemaFiles();
+    expect(generated.map((g) => g.file).sort()).toEqual(['dashboards.schema.json', 'model.schema.json', 'profiles.schema.json', 'project.schema.json']);
+    for (const { file, text } of generated) {
+      expect(await readFile(path.join(repoRoot, 'schemas', file), 'utf8'), `schemas/${file} is stale: run npm run schemas`).toBe(text);
+    }
   });
 
   it('accept every fixture project the loader accepts: this repository\'s, the quality fixture and tm init\'s', async () => {
@@ -113,6 +104,8 @@ describe('JSON Schemas of project.yml, profiles.yml and model YAML', () => {
     { what: 'unknown model key', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace('    primary_key: [order_id]', '    primarykey: [order_id]') },
     { what: 'model column without type', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace('{ name: customer_id, type: BIGINT,', '{ name: customer_id,') },
     { what: 'unknown materialization', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace('materialized: replace, tags: [marts]', 'materialized: table, tags: [marts]') },
+    { what: 'unknown config key (British spelling)', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace('materialized: replace, tags: [marts]', 'materialised: replace, tags: [marts]') },
+    { what: 'misspelled columns key', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace(/columns:/, 'colums:') },
     { what: 'a test written as a number', file: 'models/schema.yml', schema: 'model', edit: (t) => t.replace('tests: [not_null, unique] }', 'tests: [not_null, 7] }') },
   ];
 

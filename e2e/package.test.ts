@@ -88,7 +88,7 @@ describe('the npm package', () => {
 
     const build = await sh('sh', ['-c', next!], home);
     expect(build.code, build.stdout + build.stderr).toBe(0);
-    expect(build.stdout).toMatch(/Finished 2 models in [\d.]+s: 2 OK, 0 error, 0 skipped/);
+    expect(build.stdout).toMatch(/Finished 2 models in [\d.]+s: 2 OK, 0 errors, 0 skipped/);
     expect(build.stdout).toMatch(/Finished 16 tests: 16 PASS, 0 WARN, 0 FAIL, 0 ERROR, 0 SKIP/);
     expect(existsSync(path.join(project, 'target', 'index.html'))).toBe(true);
     console.log(`tm build + docs generate of the new project from the installed package: ${build.seconds.toFixed(1)} s`);

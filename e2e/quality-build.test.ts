@@ -86,7 +86,7 @@ describe('tm build: tests gate the models built on top', () => {
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     expect(at(/OK +docs \.+/)).toBeLessThan(at(/test FAIL +accepted_values_docs_kind \.+ 1 failing/));
     expect(at(/test FAIL +accepted_values_docs_kind/)).toBeLessThan(at(/SKIP +doc_report \.+ upstream accepted_values_docs_kind failed/));
-    expect(res.stdout).toMatch(/Finished 6 models in [\d.]+s: 4 OK, 0 error, 2 skipped/);
+    expect(res.stdout).toMatch(/Finished 6 models in [\d.]+s: 4 OK, 0 errors, 2 skipped/);
     expect(res.stdout).toMatch(/Finished 17 tests: 14 PASS, 2 WARN, 1 FAIL, 0 ERROR, 0 SKIP/);
 
     const xml = await readFile(junit, 'utf8');

@@ -88,7 +88,7 @@ describe('source contract and the TripClick tests', () => {
     const res = await runCli(['run', '--select', 'cold', '--target', 'prod', '--now', NOW], { cwd: project.dir });
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain(
-      'source curated_stream: 6 files (2 unreadable), 13 rows read, 5 valid, 1 duplicates, 7 excluded [null_dedup_key 1, null_event_ts 1, ' +
+      'source curated_stream: 6 files (2 unreadable), 13 rows read, 5 valid, 1 duplicate, 7 excluded [null_dedup_key 1, null_event_ts 1, ' +
         'null_session_id 1, null_document_id 1, session_id_too_long 1, event_date_mismatch 1, event_ts_in_future 1]',
     );
     expect(res.stdout).toMatch(/skipped file .*broken\.parquet: cannot read Parquet: /);

@@ -1,4 +1,6 @@
 import { errorMessage } from '../core/errors.js';
+import { counted } from '../core/plural.js';
+import { collectTests } from '../quality/collect-tests.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
@@ -18,7 +20,7 @@ export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
   try {
     const ctx = await loadProjectContext(options);
     projectDir = ctx.project.projectDir;
-    checks.push({ name: 'project', ok: true, detail: `${ctx.project.name}: ${ctx.manifest.models.size} models, ${ctx.manifest.sources.size} sources, ${ctx.manifest.tests.size} tests` });
+    checks.push({ name: 'project', ok: true, detail: `${ctx.project.name}: ${counted(ctx.manifest.models.size, 'model')}, ${counted(ctx.manifest.sources.size, 'source')}, ${counted(collectTests(ctx.manifest).length, 'test')}` });
   } catch (err) {
     checks.push({ name: 'project', ok: false, detail: errorMessage(err) });
     return checks;

@@ -4,6 +4,7 @@ import { buildGraph, parentsOf, type ProjectGraph } from '../graph/build-graph.j
 import { buildManifest } from '../project/build-manifest.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProjectConfig, type ProjectConfig } from '../project/load-project.js';
+import { checkTestNames } from '../quality/collect-tests.js';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -34,6 +35,7 @@ export async function loadProjectContext(options: CommonOptions): Promise<Projec
   const projectDir = projectDirOf(options);
   const project = await loadProjectConfig(projectDir);
   const manifest = await buildManifest(project, options.vars ?? {});
+  checkTestNames(manifest);
   const graph = buildGraph(manifest);
   const targetDir = path.join(projectDir, project.targetPath);
   await writeManifestArtifact(targetDir, manifest, (id) => parentsOf(graph, id));

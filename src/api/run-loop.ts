@@ -12,6 +12,8 @@ export interface RunLoopOptions extends RunOptions {
   readonly maxCycles?: number;
   /** Longest wait after failures (backoff doubles from `everyMs`), default max(everyMs, 60 s). */
   readonly maxBackoffMs?: number;
+  /** Idle cycles (nothing new in the stream) print nothing instead of one line. */
+  readonly quiet?: boolean;
   /** Called after each cycle with its duration. */
   readonly onCycle?: (cycle: CycleReport) => void;
 }
@@ -36,13 +38,17 @@ export interface RunLoopOutcome {
 export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome> {
   const log: Log = options.log ?? ((line) => process.stdout.write(line + '\n'));
   const maxBackoff = options.maxBackoffMs ?? Math.max(options.everyMs, 60_000);
-  const runner = openCycleRunner({ ...options, log });
+  const cycleLog = new CycleLog(log);
+  const runner = openCycleRunner({ ...options, log: (line) => cycleLog.line(line) });
   let cycles = 0;
   let failures = 0;
   let streak = 0;
   try {
     while (!options.signal?.aborted && (options.maxCycles === undefined || cycles < options.maxCycles)) {
+      cycleLog.start(cycles + 1);
       const result = await runner.cycle();
+      const idle = result.ok && result.outcome?.plan?.idle === true;
+      cycleLog.end(idle, idle && !options.quiet ? `tm: ${new Date().toISOString()} cycle ${cycles + 1} idle: stream clock ${result.outcome?.plan?.clock ?? '-'} unchanged, nothing written (${(result.ms / 1000).toFixed(2)}s)` : undefined);
       if (result.error) log(`Error: ${result.error}`);
       cycles++;
       options.onCycle?.({ cycle: cycles, ok: result.ok, ms: result.ms });
@@ -63,6 +69,50 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
     await runner.close();
   }
   return { cycles, failures };
+}
+
+/**
+ * The output of a loop's cycles: a cycle that does work prints as a single run does, under a line with
+ * its time; an idle one (the stream clock unchanged) prints one line, or nothing with --quiet, instead of
+ * a line per model (a 5 s loop would print ~120k lines a day). Lines wait until the plan says which.
+ */
+export class CycleLog {
+  private held: string[] = [];
+  private streaming = false;
+  private idle = false;
+  private cycle = 0;
+
+  constructor(private readonly log: Log) {}
+
+  start(cycle: number): void {
+    this.cycle = cycle;
+    this.held = [];
+    this.streaming = false;
+    this.idle = false;
+  }
+
+  line(line: string): void {
+    if (this.streaming) return this.log(line);
+    this.held.push(line);
+    // The clock line is printed once the plan is made: it says whether the cycle has work.
+    if (/^tm: stream clock .* unchanged, 0 of/.test(line)) this.idle = true;
+    else if (/^tm: stream clock /.test(line) || !this.idle && /^\s*\d+ of \d+ /.test(line)) this.flush();
+  }
+
+  /** A cycle ends: an idle one prints `idleLine` (or nothing); any other prints what it held. */
+  end(idle: boolean, idleLine: string | undefined): void {
+    if (idle && this.idle) {
+      if (idleLine) this.log(idleLine);
+    } else if (!this.streaming) this.flush();
+    this.held = [];
+  }
+
+  private flush(): void {
+    this.log(`tm: ${new Date().toISOString()} cycle ${this.cycle}`);
+    for (const held of this.held) this.log(held);
+    this.held = [];
+    this.streaming = true;
+  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -22,6 +22,8 @@ import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { counted } from '../core/plural.js';
+import { failedModelsRecap } from '../execute/run-recap.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -162,7 +164,8 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     results,
     sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined.get(s.name) })),
   });
-  log(summaryLine('models', modelResults, seconds));
+  log(summaryLine('model', modelResults, seconds));
+  for (const line of failedModelsRecap(modelResults, plan.steps.map((s) => s.model))) log(line);
   return results;
 }
 
@@ -214,6 +217,6 @@ function logClock(plan: RunPlan, log: Log): void {
 
 export function summaryLine(noun: string, results: readonly NodeResult[], seconds: number): string {
   const count = (s: string) => results.filter((r) => r.status === s).length;
-  const parts = [`${count('success')} OK`, `${count('error')} error`, `${count('skipped')} skipped`];
-  return `Finished ${results.length} ${noun} in ${seconds.toFixed(2)}s: ${parts.join(', ')}`;
+  const parts = [`${count('success')} OK`, `${counted(count('error'), 'error')}`, `${count('skipped')} skipped`];
+  return `Finished ${counted(results.length, noun)} in ${seconds.toFixed(2)}s: ${parts.join(', ')}`;
 }

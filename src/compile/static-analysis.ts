@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import { projectError } from '../core/errors.js';
+import { checkJinjaHabits, unclosedBlockError } from './template-habits.js';
 
 /** What a template declares, read from its syntax tree without rendering it (like dbt's static parser). */
 export interface TemplateDeclarations {
@@ -18,11 +19,12 @@ type HbNode = { type: string; [key: string]: unknown };
  * might skip, so the graph never misses an edge.
  */
 export function analyzeTemplate(text: string, file: string, lineOffset = 0): TemplateDeclarations {
+  checkJinjaHabits(text, file, lineOffset);
   let ast: HbNode;
   try {
     ast = Handlebars.parse(text) as unknown as HbNode;
   } catch (err) {
-    throw templateParseError(err, file, lineOffset);
+    throw templateParseError(err, file, lineOffset, text);
   }
   const refs = new Set<string>();
   const sources = new Set<string>();
@@ -62,8 +64,10 @@ export function analyzeTemplate(text: string, file: string, lineOffset = 0): Tem
 }
 
 /** Handlebars says "Parse error on line N": keep the line, point at the file. */
-export function templateParseError(err: unknown, file: string, lineOffset: number) {
+export function templateParseError(err: unknown, file: string, lineOffset: number, text?: string) {
   const message = (err as Error).message ?? String(err);
+  const unclosed = text === undefined ? undefined : unclosedBlockError(text, message, file, lineOffset);
+  if (unclosed) return unclosed;
   const m = /line (\d+)/.exec(message);
   const line = m ? Number(m[1]) + lineOffset : undefined;
   const detail = message.split('\n').filter((l) => l.trim() && !/^-*\^$/.test(l.trim())).slice(-1)[0] ?? message;

@@ -4,6 +4,7 @@ import { projectError, TmError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { templateParseError } from './static-analysis.js';
+import { unknownHelperHint } from './template-habits.js';
 
 /** What a template sees at run time: resolved relations and the run's values. */
 export interface RenderContext {
@@ -71,7 +72,7 @@ export function renderTemplate(hb: TemplateEnv, text: string, file: string, line
   try {
     template = compiled(hb, text);
   } catch (err) {
-    throw templateParseError(err, file, lineOffset);
+    throw templateParseError(err, file, lineOffset, text);
   }
   const root: Record<string, unknown> = {
     ...context.values,
@@ -85,7 +86,8 @@ export function renderTemplate(hb: TemplateEnv, text: string, file: string, line
     const message = (err as Error).message;
     const m = / - (\d+):\d+$/.exec(message);
     const line = m ? Number(m[1]) + lineOffset : undefined;
-    throw projectError(file, `template error: ${message.replace(/ in [^\n]* - \d+:\d+$/, '').replace(/ - \d+:\d+$/, '')}`, line);
+    const hint = unknownHelperHint(message, Object.keys(hb.helpers));
+    throw projectError(file, `template error: ${message.replace(/ in [^\n]* - \d+:\d+$/, '').replace(/ - \d+:\d+$/, '')}${hint}`, line);
   }
 }
 

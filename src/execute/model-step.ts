@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { enforceContract } from '../compile/contract.js';
+import { pgContractGuard, pgContractViolation } from '../compile/contract-check.js';
+import { formatEngineError, positionOf } from '../compile/format-engine-error.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { copyDuckToTarget, copyTargetToDuck } from '../engines/duck-transfer.js';
@@ -54,7 +56,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
   await writeFile(compiledPath, sql);
-  const sqlError = (err: unknown) => new TmError(`${model.path}: ${errorMessage(err).split('\n')[0]} (compiled SQL: ${path.relative(manifest.projectDir, compiledPath)})`, 1, { cause: err });
+  const sqlError = (err: unknown, statement?: string) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, statement, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });
   const duck = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -83,8 +85,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
       },
     };
   } else if (inDuck) {
-    const described = await duck(() => session.all<{ column_name: string }>(`DESCRIBE ${sql}`));
-    const contracted = enforceContract(model, sql, described.map((d) => d.column_name));
+    const described = await duck(() => session.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`));
+    const contracted = enforceContract(model, sql, described);
     // Computed into a DuckDB table under the slot; the COPY into the target runs outside it, so
     // PostgreSQL parsing this model's rows overlaps DuckDB computing the next model.
     const kept = env.keptInDuck(model.name);
@@ -102,9 +104,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
     const columns = model.columns.map((c) => quoteIdent(c.name)).join(', ');
     result = {
       loadInto: async (into, table) => {
-        const rows = await into.query<{ n: number }>(
-          `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m RETURNING 1) SELECT count(*)::int AS n FROM inserted`,
-        );
+        const statement = `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m${pgContractGuard(model.columns)} RETURNING 1) SELECT count(*)::int AS n FROM inserted`;
+        const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(positionOf(err) || pgContractViolation(err) ? sqlError(err, statement) : err));
         return rows[0]?.n ?? 0;
       },
       keepInDuckDb: () => Promise.reject(new TmError(`model '${model.name}' runs in PostgreSQL`)),

@@ -101,7 +101,7 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
     } catch (err) {
       const message = describeModelError(err, model);
       finish('error', 'ERROR', { message });
-      log(`      ${message}`);
+      log(message.replace(/^/gm, '      '));
       return 'error';
     } finally {
       session.close();

@@ -94,7 +94,7 @@ describe('planRun', () => {
 
   it('builds full-recompute models, and a reconciliation only when the table it corrects exists, reading it through this_rows', () => {
     const cold = [stg, daily, fix];
-    expect(actions(planRun(input(cold, {}, {})))).toEqual(['stg:build:computed for this run', 'daily:build:full recompute', 'fix:check:nothing to reconcile: minutes does not exist']);
+    expect(actions(planRun(input(cold, {}, {})))).toEqual(['stg:build:computed for this run', 'daily:build:full recompute', 'fix:check:nothing to reconcile: minutes did not exist before this run (its first build reads all the data)']);
     const plan = planRun(input(cold, { existing: new Set(['minutes']) }, {}));
     const step = plan.steps[2];
     expect(step).toMatchObject({ action: 'build', reason: 'reads other tables', relationName: 'minutes', isIncremental: true, thisRows: { table: '__this_fix', exists: true } });

@@ -142,7 +142,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
   if (state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
   if (sources.idle) return { ...base, action: 'check', reason: 'no new files', recordsCheck: true };
   const check = (reason: string): ModelStep => ({ ...base, action: 'check', reason, recordsCheck: true });
-  if (config.reconciles && !tableExists) return { ...base, action: 'check', reason: `nothing to reconcile: ${relationName} does not exist` };
+  if (config.reconciles && !tableExists) return { ...base, action: 'check', reason: `nothing to reconcile: ${relationName} did not exist before this run (its first build reads all the data)` };
 
   const inputs = inputsOf(manifest, model);
   const since = sources.since.get(model.name);

@@ -14,22 +14,19 @@ import { closestName, didYouMean } from '../graph/suggest.js';
 import type { ModelNode } from '../manifest/types.js';
 import { listFiles, projectRelative } from './walk.js';
 import { stateDirOf } from './state-dir.js';
-import { isObj, lineOfPath, readLocatedYamlFile, type LocatedYaml, type Obj } from './yaml-file.js';
+import { isObj, lineOfKey, lineOfPath, readLocatedYamlFile, type LocatedYaml } from './yaml-file.js';
+import { checkShape, problemMessage } from './yaml-shape.js';
+import { DASHBOARD_SHAPES } from './yaml-shapes.js';
 
 /** Where dashboards live, relative to the project. */
 export const DASHBOARD_PATH = 'dashboards';
 const GRID_COLUMNS = 12;
 
-const DASHBOARD_KEYS = ['name', 'title', 'description', 'refresh_seconds', 'charts'];
-const CHART_KEYS = [
-  'name', 'title', 'description', 'model', 'form', 'x', 'time_grain', 'y', 'column', 'bins', 'columns', 'metrics',
-  'group_by', 'series_limit', 'filters', 'latest', 'recent', 'order_by', 'row_limit', 'place',
-];
-
 /** Reads a YAML value and answers the line of any key path in it. */
 interface Located {
   readonly value: unknown;
   readonly lineOf: (keyPath: readonly (string | number)[]) => number;
+  readonly keyLineOf: (keyPath: readonly (string | number)[]) => number;
 }
 
 export async function loadDashboards(projectDir: string, projectName: string, models: ReadonlyMap<string, ModelNode>): Promise<DashboardNode[]> {
@@ -40,9 +37,8 @@ export async function loadDashboards(projectDir: string, projectName: string, mo
     const located = locate(await readLocatedYamlFile(file, display, stateDirOf(projectDir)));
     const doc = located.value;
     if (!isObj(doc) || !Array.isArray(doc.dashboards)) throw projectError(display, `expected a 'dashboards:' list`, located.lineOf([]));
-    for (const key of Object.keys(doc)) {
-      if (key !== 'dashboards') throw projectError(display, `unknown key '${key}' (expected: dashboards)`, located.lineOf([key]));
-    }
+    const problem = checkShape(doc, DASHBOARD_SHAPES);
+    if (problem) throw projectError(display, problemMessage(doc, problem), problem.atKey ? located.keyLineOf(problem.keyPath) : located.lineOf(problem.keyPath));
     for (const [i, entry] of doc.dashboards.entries()) {
       const dashboard = parseDashboard(entry, { file: display, lineOf: (p) => located.lineOf(['dashboards', i, ...p]) }, projectName, models);
       const other = seen.get(dashboard.name);
@@ -55,7 +51,7 @@ export async function loadDashboards(projectDir: string, projectName: string, mo
 }
 
 function locate(file: LocatedYaml): Located {
-  return { value: file.value, lineOf: (keyPath) => lineOfPath(file, keyPath) };
+  return { value: file.value, lineOf: (keyPath) => lineOfPath(file, keyPath), keyLineOf: (keyPath) => lineOfKey(file, keyPath) };
 }
 
 /** Names the file, line, dashboard and chart of every problem. */
@@ -72,7 +68,6 @@ function parseDashboard(entry: unknown, where: Where, projectName: string, model
   if (!isObj(entry)) throw projectError(where.file, 'a dashboard must be a mapping', where.lineOf([]));
   const name = identifier(entry.name, where, ['name'], 'a dashboard');
   const what = `dashboard '${name}'`;
-  checkKeysAt(entry, DASHBOARD_KEYS, where, [], what);
   if (!Array.isArray(entry.charts) || entry.charts.length === 0) throw fail(where, ['charts'], what, `'charts' must be a non-empty list`);
   const charts = entry.charts.map((c, i) => parseChart(c, { file: where.file, lineOf: (p) => where.lineOf(['charts', i, ...p]) }, name, models));
   const names = new Set<string>();
@@ -112,7 +107,6 @@ function parseChart(entry: unknown, where: Where, dashboard: string, models: Rea
   if (!isObj(entry)) throw projectError(where.file, `dashboard '${dashboard}': a chart must be a mapping`, where.lineOf([]));
   const name = identifier(entry.name, where, ['name'], `dashboard '${dashboard}': a chart`);
   const what = `dashboard '${dashboard}', chart '${name}'`;
-  checkKeysAt(entry, CHART_KEYS, where, [], what);
 
   const modelName = text(entry.model, where, ['model'], what, 'model');
   const model = models.get(modelName);
@@ -204,7 +198,6 @@ const METRIC_PATTERN = /^\s*([a-z_]+)\s*\(\s*(\*|[A-Za-z_][A-Za-z0-9_]*)\s*\)\s*
 /** `sum(col)`, `count(*)`, `count_distinct(col) as x`, or `{sql: ..., label: ...}` (checked when the chart first runs). */
 function parseMetric(value: unknown, model: ModelNode, where: Where, keyPath: readonly (string | number)[], what: string): Metric {
   if (isObj(value)) {
-    checkKeysAt(value, ['sql', 'label'], where, keyPath, what);
     const sql = text(value.sql, where, [...keyPath, 'sql'], what, 'a SQL metric');
     const label = identifier(value.label, where, [...keyPath, 'label'], `${what}: a SQL metric`);
     return { kind: 'sql', sql, label };
@@ -222,7 +215,6 @@ function parseMetric(value: unknown, model: ModelNode, where: Where, keyPath: re
 
 function parseFilter(value: unknown, column: (v: unknown, k: readonly (string | number)[]) => string, where: Where, keyPath: readonly (string | number)[], what: string): Filter {
   if (!isObj(value)) throw fail(where, keyPath, what, `a filter is {column, op, value}`);
-  checkKeysAt(value, ['column', 'op', 'value'], where, keyPath, what);
   const op = oneOf(typeof value.op === 'string' ? value.op.toLowerCase() : value.op, FILTER_OPS, where, [...keyPath, 'op'], what, 'filter op') as FilterOp;
   const name = column(value.column, [...keyPath, 'column']);
   const isScalar = (v: unknown): v is FilterValue => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -240,7 +232,6 @@ function parseFilter(value: unknown, column: (v: unknown, k: readonly (string | 
 
 function parseRecent(value: unknown, column: (v: unknown, k: readonly (string | number)[]) => string, x: string | undefined, where: Where, what: string): RecentWindow {
   if (!isObj(value)) throw fail(where, ['recent'], what, `recent is {last: '6 hours', column: <time column, default x>}`);
-  checkKeysAt(value, ['column', 'last'], where, ['recent'], what);
   const last = text(value.last, where, ['recent', 'last'], what, 'recent.last');
   if (!/^\d+\s+(minutes?|hours?|days?|weeks?|months?|years?)$/i.test(last)) throw fail(where, ['recent', 'last'], what, `recent.last must read like '6 hours' or '90 days'`);
   if (value.column === undefined && x === undefined) throw fail(where, ['recent'], what, `recent needs a column (or x)`);
@@ -259,7 +250,6 @@ function parseOrder(value: unknown, model: ModelNode, labels: ReadonlySet<string
 
 function parsePlace(value: unknown, where: Where, what: string): GridPlace {
   if (!isObj(value)) throw fail(where, ['place'], what, `place is {row: N, width: 1..12, height: N}`);
-  checkKeysAt(value, ['row', 'width', 'height'], where, ['place'], what);
   const row = positiveInteger(value.row, where, ['place', 'row'], what);
   const width = positiveInteger(value.width, where, ['place', 'width'], what);
   if (row === undefined || width === undefined) throw fail(where, ['place'], what, `place needs row and width`);
@@ -276,13 +266,6 @@ function contractColumn(value: unknown, model: ModelNode, where: Where, keyPath:
   return name;
 }
 
-function checkKeysAt(o: Obj, allowed: readonly string[], where: Where, keyPath: readonly (string | number)[], what: string): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) {
-      throw fail(where, [...keyPath, key], what, `unknown key '${key}'${didYouMean(closestName(key, allowed))} (expected one of: ${allowed.join(', ')})`);
-    }
-  }
-}
 
 function identifier(value: unknown, where: Where, keyPath: readonly (string | number)[], what: string): string {
   if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw fail(where, keyPath, what, `'name' must be a word of letters, digits and '_'`);

@@ -1,26 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isTypeError, parsePgType } from '../compile/pg-type.js';
 import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
-import { KIND_KEYS, parseKindConfig, type ConfigOrigin } from './model-kinds.js';
+import { parseKindConfig, type ConfigOrigin } from './model-kinds.js';
 import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
-import { checkKeys, expectArray, expectObj, expectString, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readYamlFile, stringList, type Obj } from './yaml-file.js';
-
-export const MATERIALIZATIONS: readonly Materialization[] = ['replace', 'upsert', 'snapshot', 'append', 'temp'];
-export const ENGINES: readonly ComputeEngine[] = ['duckdb', 'postgres'];
-/** Keys each mapping may have (exported for the JSON Schema drift test). */
-export const MODEL_FILE_KEYS = ['version', 'models'];
-export const MODEL_KEYS = ['name', 'description', 'config', 'columns', 'primary_key', 'indexes', 'tests'];
-export const MODEL_COLUMN_KEYS = ['name', 'type', 'description', 'tests'];
-export const KNOWN_CONFIG = ['materialized', 'engine', 'tags', 'unique_key', 'snapshot_key', 'retention', 'sla_minutes'];
+import { closestName, didYouMean } from '../graph/suggest.js';
+import { checkShape, problemMessage } from './yaml-shape.js';
+import { ENGINES, MATERIALIZATIONS, MODEL_CONFIG_SHAPE, MODEL_SHAPES } from './yaml-shapes.js';
+import { checkYamlShape, expectArray, expectObj, expectString, lineOfPath, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readLocatedYamlFile, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
 /** A model's YAML entry, before it meets its SQL file. */
 interface ModelYaml {
   readonly file: string;
+  /** Its place in the file, for errors: `['models', i]`. */
+  readonly keyPath: readonly (string | number)[];
   readonly description: string;
   readonly config: Obj;
   readonly columns: ColumnSpec[];
@@ -38,9 +36,10 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     for (const file of await listFiles(root, ['.yml', '.yaml'])) {
       const display = projectRelative(project.projectDir, file);
       const doc = expectObj(await readYamlFile(file, display, stateDirOf(project.projectDir)), display, 'the file');
-      checkKeys(doc, MODEL_FILE_KEYS, display, 'the file');
+      await checkYamlShape(doc, MODEL_SHAPES, file, display, stateDirOf(project.projectDir));
+      await checkContractTypes(doc, file, display, stateDirOf(project.projectDir));
       for (const [i, entry] of expectArray(doc.models, display, 'models').entries()) {
-        const parsed = parseModelYaml(entry, display, `models[${i}]`);
+        const parsed = parseModelYaml(entry, display, ['models', i]);
         if (yamlByName.has(parsed.name)) {
           throw projectError(display, `model '${parsed.name}' is declared twice (also in ${yamlByName.get(parsed.name)!.file})`);
         }
@@ -49,6 +48,7 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     }
     for (const file of await listFiles(root, ['.sql'])) sqlFiles.push({ file, root });
   }
+  await checkEveryEntryHasSql(project.projectDir, yamlByName, sqlFiles.map((f) => path.basename(f.file, '.sql')));
   const models: ModelNode[] = [];
   const seen = new Map<string, string>();
   for (const { file, root } of sqlFiles) {
@@ -61,23 +61,54 @@ export async function loadModels(project: ProjectConfig, vars: Readonly<Record<s
     const parsedFront = front ? expectObj(parseYamlText(front[1], display, 1, await loadYaml()), display, 'front matter') : {};
     const { body, bodyLine } = splitFrontMatter(text);
     const declared = await memoByContent(stateDirOf(project.projectDir), `template:${display}:${bodyLine}`, body, () => analyzeTemplate(body, display, bodyLine - 1));
+    checkConfigInSql(parsedFront, text, display, (key) => new RegExp(`^[ \\t]*${key}[ \\t]*:`, 'm'), 'front matter: ');
+    checkConfigInSql(declared.config, text, display, (key) => new RegExp(`\\b${key}\\s*=`), '{{config}}: ');
     models.push(buildModel(project, vars, name, display, path.relative(root, path.dirname(file)), { body, bodyLine, declared }, parsedFront, yamlByName.get(name)));
     yamlByName.delete(name);
-  }
-  for (const [name, yaml] of yamlByName) {
-    throw projectError(yaml.file, `model '${name}' is declared in YAML but has no SQL file named ${name}.sql`);
   }
   return models;
 }
 
-function parseModelYaml(entry: unknown, file: string, where: string): { name: string; yaml: ModelYaml } {
+/** Contract types are parsed with PostgreSQL's grammar at load, so `INTEGR` is an error at its line. */
+async function checkContractTypes(doc: Obj, file: string, display: string, cacheDir: string): Promise<void> {
+  for (const [i, entry] of ((doc.models ?? []) as Obj[]).entries()) {
+    for (const [j, column] of ((entry.columns ?? []) as Obj[]).entries()) {
+      const parsed = parsePgType(String(column.type));
+      if (!isTypeError(parsed)) continue;
+      const located = await readLocatedYamlFile(file, display, cacheDir);
+      throw projectError(display, `model '${String(entry.name)}', column '${String(column.name)}': ${parsed.error}`, lineOfPath(located, ['models', i, 'columns', j, 'type']));
+    }
+  }
+}
+
+/** A YAML entry whose name matches no SQL file is a typo more often than not: say so, at its line. */
+async function checkEveryEntryHasSql(projectDir: string, yamlByName: ReadonlyMap<string, ModelYaml>, sqlNames: readonly string[]): Promise<void> {
+  const names = new Set(sqlNames);
+  for (const [name, yaml] of yamlByName) {
+    if (names.has(name)) continue;
+    const suggestion = closestName(name, sqlNames.filter((n) => !yamlByName.has(n)));
+    const located = await readLocatedYamlFile(path.join(projectDir, yaml.file), yaml.file, stateDirOf(projectDir));
+    throw projectError(yaml.file, `models entry '${name}' matches no model: there is no ${name}.sql${didYouMean(suggestion)}`, lineOfPath(located, [...yaml.keyPath, 'name']));
+  }
+}
+
+/** Config written in a model's SQL (front matter, `{{config}}`) is checked as the YAML's is, at its line. */
+function checkConfigInSql(config: Obj, text: string, file: string, keyPattern: (key: string) => RegExp, where: string): void {
+  const problem = checkShape(config, MODEL_SHAPES, MODEL_CONFIG_SHAPE);
+  if (!problem) return;
+  const key = String(problem.keyPath[0] ?? '');
+  const at = key ? keyPattern(key.replace(/[^\w-]/g, '')).exec(text) : null;
+  const line = at ? text.slice(0, at.index).split('\n').length : undefined;
+  throw projectError(file, `${where}${problemMessage(config, problem)}`, line);
+}
+
+function parseModelYaml(entry: unknown, file: string, keyPath: readonly (string | number)[]): { name: string; yaml: ModelYaml } {
+  const where = `models[${String(keyPath[1])}]`;
   const o = expectObj(entry, file, where);
-  checkKeys(o, MODEL_KEYS, file, where);
   const name = expectString(o.name, file, `${where}.name`);
   const w = `model '${name}'`;
   const columns: ColumnSpec[] = expectArray(o.columns, file, `${w}: columns`).map((c, i) => {
     const col = expectObj(c, file, `${w}: columns[${i}]`);
-    checkKeys(col, MODEL_COLUMN_KEYS, file, `${w}: columns[${i}]`);
     const colName = expectString(col.name, file, `${w}: columns[${i}].name`);
     return {
       name: colName,
@@ -89,13 +120,13 @@ function parseModelYaml(entry: unknown, file: string, where: string): { name: st
   const indexes: IndexSpec[] = expectArray(o.indexes, file, `${w}: indexes`).map((ix, i) => {
     if (typeof ix === 'string' || Array.isArray(ix)) return { columns: stringList(ix, file, `${w}: indexes[${i}]`) };
     const io = expectObj(ix, file, `${w}: indexes[${i}]`);
-    checkKeys(io, ['columns', 'unique'], file, `${w}: indexes[${i}]`);
     return { columns: stringList(io.columns, file, `${w}: indexes[${i}].columns`), unique: io.unique === true };
   });
   return {
     name,
     yaml: {
       file,
+      keyPath,
       description: optionalString(o.description, file, `${w}: description`) ?? '',
       config: expectObj(o.config, file, `${w}: config`),
       columns,
@@ -170,21 +201,20 @@ function parseConfig(o: Obj, origin: ConfigOrigin, vars: Readonly<Record<string,
   const { file, model } = origin;
   const w = `model '${model}': config`;
   const materialized = (optionalString(o.materialized, file, `${w}.materialized`) ?? 'replace') as Materialization;
-  if (!MATERIALIZATIONS.includes(materialized)) {
-    throw projectError(file, `${w}.materialized '${materialized}' is not one of ${MATERIALIZATIONS.join(', ')}`);
+  if (!(MATERIALIZATIONS as readonly string[]).includes(materialized)) {
+    throw projectError(file, `${w}.materialized '${materialized}' is not one of ${MATERIALIZATIONS.join(', ')}${didYouMean(closestName(materialized, MATERIALIZATIONS))}`);
   }
   const engine = (optionalString(o.engine, file, `${w}.engine`) ?? 'duckdb') as ComputeEngine;
-  if (!ENGINES.includes(engine)) throw projectError(file, `${w}.engine '${engine}' is not one of ${ENGINES.join(', ')}`);
+  if (!(ENGINES as readonly string[]).includes(engine)) throw projectError(file, `${w}.engine '${engine}' is not one of ${ENGINES.join(', ')}`);
   let retention: RetentionSpec | undefined;
   if (o.retention !== undefined) {
     const r = expectObj(o.retention, file, `${w}.retention`);
-    checkKeys(r, ['column', 'keep_after'], file, `${w}.retention`);
     retention = { column: expectString(r.column, file, `${w}.retention.column`), keep_after: expectString(r.keep_after, file, `${w}.retention.keep_after`) };
   }
   const uniqueKey = stringList(o.unique_key, file, `${w}.unique_key`);
-  const extra: Obj = {};
-  const kindKeys = Object.values(KIND_KEYS).flat();
-  for (const [k, v] of Object.entries(o)) if (!KNOWN_CONFIG.includes(k) && !kindKeys.includes(k)) extra[k] = v;
+  // Every key is known (checked against MODEL_CONFIG_SHAPE); free values for templates live under meta,
+  // and {{config "x"}} reads meta's x.
+  const extra: Obj = { ...((o.meta ?? {}) as Obj) };
   return {
     materialized,
     kind: parseKindConfig(materialized, o, vars, origin),

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { projectError, TmError } from '../core/errors.js';
 import { renderEnvTemplate } from './env-template.js';
 import { stateDirOf } from './state-dir.js';
-import { checkKeys, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';
+import { checkYamlShape, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';
+import { PROFILES_SHAPES } from './yaml-shapes.js';
 
 export type TargetConfig =
   | { readonly type: 'pglite'; readonly name: string; readonly path: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string }
@@ -17,18 +18,13 @@ export interface DuckDbConfig {
   readonly batchInputBytes: number;
 }
 
-/** Keys each mapping may have (exported for the JSON Schema drift test). */
-export const PROFILE_KEYS = ['default_target', 'targets', 'duckdb'];
-export const TARGET_KEYS = ['type', 'path', 'url', 'schema', 'threads', 'duckdb'];
-export const DUCKDB_KEYS = ['memory_limit', 'threads', 'temp_directory', 'batch_input'];
-
 /** Reads profiles.yml and resolves one target (env vars rendered for that target only). */
 export async function loadTargetConfig(projectDir: string, requested: string | undefined): Promise<TargetConfig> {
   const file = path.join(projectDir, 'profiles.yml');
   const display = 'profiles.yml';
   if (!existsSync(file)) throw new TmError(`no profiles.yml in ${projectDir}`);
   const raw = expectObj(await readYamlFile(file, display, stateDirOf(projectDir)), display, 'the file');
-  checkKeys(raw, PROFILE_KEYS, display, 'profiles');
+  await checkYamlShape(raw, PROFILES_SHAPES, file, display, stateDirOf(projectDir));
   const targets = expectObj(raw.targets, display, 'targets');
   const name = requested ?? optionalString(raw.default_target, display, 'default_target') ?? Object.keys(targets)[0];
   if (!name || !(name in targets)) {
@@ -36,7 +32,6 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
   }
   const where = `targets.${name}`;
   const t = expectObj(targets[name], display, where);
-  checkKeys(t, TARGET_KEYS, display, where);
   const value = (key: string): string | undefined =>
     envSetting(t[key], display, `${where}.${key}`, (vars) => `target '${name}' needs env var ${vars} for ${key} (profiles.yml ${where}.${key})`);
   const duckdb = duckDbConfig({ ...expectObj(raw.duckdb, display, 'duckdb'), ...expectObj(t.duckdb, display, `${where}.duckdb`) }, projectDir, display);
@@ -57,7 +52,6 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
 }
 
 function duckDbConfig(o: Obj, projectDir: string, display: string): DuckDbConfig {
-  checkKeys(o, DUCKDB_KEYS, display, 'duckdb');
   const text = (key: string): string | undefined => envSetting(o[key], display, `duckdb.${key}`, (vars) => `duckdb.${key} needs env var ${vars} (profiles.yml)`);
   const memoryLimit = text('memory_limit') ?? '1GB';
   const batchInput = text('batch_input');

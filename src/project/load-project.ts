@@ -5,7 +5,8 @@ import type { SourceColumn, SourceNode, SourceRule, TestSpec } from '../manifest
 import { renderEnvTemplate } from './env-template.js';
 import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
-import { checkKeys, expectArray, expectObj, expectString, isObj, optionalString, readYamlFile, stringList } from './yaml-file.js';
+import { checkYamlShape, expectArray, expectObj, expectString, isObj, optionalString, readYamlFile, stringList } from './yaml-file.js';
+import { PROJECT_SHAPES } from './yaml-shapes.js';
 
 export interface ProjectConfig {
   readonly name: string;
@@ -20,18 +21,12 @@ export interface ProjectConfig {
   readonly sources: readonly SourceNode[];
 }
 
-/** Keys each mapping may have (exported for the JSON Schema drift test). */
-export const PROJECT_KEYS = ['name', 'version', 'model-paths', 'macro-paths', 'test-paths', 'target-path', 'vars', 'sources', 'profile'];
-export const SOURCE_KEYS = ['description', 'location', 'format', 'hive_partitioning', 'date_partition', 'clock_column', 'dedup', 'columns', 'rules', 'quarantine', 'tests'];
-export const SOURCE_COLUMN_KEYS = ['name', 'type', 'required', 'description', 'tests'];
-export const SOURCE_RULE_KEYS = ['name', 'check', 'description'];
-
 export async function loadProjectConfig(projectDir: string): Promise<ProjectConfig> {
   const file = path.join(projectDir, 'project.yml');
   if (!existsSync(file)) throw new TmError(`no project.yml in ${projectDir} (use --project-dir to point at a tm project)`);
   const display = 'project.yml';
   const raw = expectObj(await readYamlFile(file, display, stateDirOf(projectDir)), display, 'the file');
-  checkKeys(raw, PROJECT_KEYS, display, 'project');
+  await checkYamlShape(raw, PROJECT_SHAPES, file, display, stateDirOf(projectDir));
   const name = expectString(raw.name, display, 'name');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw projectError(display, `name '${name}' must be a plain identifier (letters, digits, _)`);
   const sources = Object.entries(expectObj(raw.sources, display, 'sources')).map(([sourceName, value]) =>
@@ -57,7 +52,6 @@ function listOr(v: unknown, fallback: string[], file: string, where: string): st
 function parseSource(name: string, value: unknown, file: string, projectName: string): SourceNode {
   const where = `sources.${name}`;
   const o = expectObj(value, file, where);
-  checkKeys(o, SOURCE_KEYS, file, where);
   const locationTemplate = expectString(o.location, file, `${where}.location`);
   const rendered = renderEnvTemplate(locationTemplate);
   if (rendered.missing.length) {
@@ -67,7 +61,6 @@ function parseSource(name: string, value: unknown, file: string, projectName: st
   if (format !== 'parquet') throw projectError(file, `${where}.format: only 'parquet' is supported, got '${format}'`);
   const columns: SourceColumn[] = expectArray(o.columns, file, `${where}.columns`).map((c, i) => {
     const col = expectObj(c, file, `${where}.columns[${i}]`);
-    checkKeys(col, SOURCE_COLUMN_KEYS, file, `${where}.columns[${i}]`);
     return {
       name: expectString(col.name, file, `${where}.columns[${i}].name`),
       type: (optionalString(col.type, file, `${where}.columns[${i}].type`) ?? 'VARCHAR').toUpperCase(),
@@ -77,13 +70,11 @@ function parseSource(name: string, value: unknown, file: string, projectName: st
   });
   const rules: SourceRule[] = expectArray(o.rules, file, `${where}.rules`).map((r, i) => {
     const rule = expectObj(r, file, `${where}.rules[${i}]`);
-    checkKeys(rule, SOURCE_RULE_KEYS, file, `${where}.rules[${i}]`);
     return { name: expectString(rule.name, file, `${where}.rules[${i}].name`), check: expectString(rule.check, file, `${where}.rules[${i}].check`) };
   });
   let dedup: SourceNode['dedup'];
   if (o.dedup !== undefined) {
     const d = expectObj(o.dedup, file, `${where}.dedup`);
-    checkKeys(d, ['key', 'order'], file, `${where}.dedup`);
     dedup = { key: expectString(d.key, file, `${where}.dedup.key`), order: expectString(d.order, file, `${where}.dedup.order`) };
   }
   const columnTests: TestSpec[] = [];

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { errorMessage, projectError } from '../core/errors.js';
+import { lineInYamlEntry } from '../core/yaml-entry-line.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { IncrementalConfig, KindConfig, Manifest, Materialization, ModelNode, SourceDaysOf } from '../manifest/types.js';
 import type { Obj } from './yaml-file.js';
@@ -190,17 +190,5 @@ function renderWithVars(text: string, vars: Readonly<Record<string, unknown>>, f
 /** Line of `key:` under the model's entry in its YAML file (best effort: errors only). */
 function configLine(origin: ConfigOrigin, key: string): number | undefined {
   if (!origin.projectDir || !/\.ya?ml$/.test(origin.file)) return undefined;
-  let lines: string[];
-  try {
-    lines = readFileSync(path.join(origin.projectDir, origin.file), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const start = lines.findIndex((l) => new RegExp(`^\\s*-?\\s*name:\\s*['"]?${origin.model}['"]?\\s*$`).test(l));
-  if (start < 0) return undefined;
-  for (let i = start + 1; i < lines.length; i++) {
-    if (/^\s*-\s*name:/.test(lines[i]) && /^\s*-/.test(lines[i]) && lines[i].search(/\S/) <= lines[start].search(/\S/)) break;
-    if (new RegExp(`^\\s*${key}:`).test(lines[i])) return i + 1;
-  }
-  return start + 1;
+  return lineInYamlEntry(path.join(origin.projectDir, origin.file), origin.model, new RegExp(`^\\s*${key}:`));
 }

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type YAML from 'yaml';
 import { projectError } from '../core/errors.js';
+import { checkShape, problemMessage, type KeyPath, type Shape, type ShapeDocument } from './yaml-shape.js';
 
 /**
  * Parses a YAML file; a syntax error names the file and line. With `cacheDir`, the parsed value is kept
@@ -27,6 +28,8 @@ export async function readYamlFile(file: string, displayPath: string, cacheDir?:
 export interface LocatedYaml {
   readonly value: unknown;
   readonly lines: Readonly<Record<string, number>>;
+  /** The line of each mapping key by its key path (a block value starts on a later line). */
+  readonly keyLines?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface LocatedYaml {
 export async function readLocatedYamlFile(file: string, displayPath: string, cacheDir: string): Promise<LocatedYaml> {
   const text = await readFile(file, 'utf8');
   const cache = await openYamlCache(cacheDir);
-  const key = `located:${createHash('sha1').update(text).digest('hex')}`;
+  const key = `located-keys:${createHash('sha1').update(text).digest('hex')}`;
   if (cache.entries.has(key)) return structuredClone(cache.entries.get(key)) as LocatedYaml;
   const yaml = await loadYaml();
   const lineCounter = new yaml.LineCounter();
@@ -45,14 +48,25 @@ export async function readLocatedYamlFile(file: string, displayPath: string, cac
   const first = doc.errors[0];
   if (first) throw projectError(displayPath, `invalid YAML: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, first.linePos?.[0]?.line);
   const lines: Record<string, number> = {};
-  const walk = (node: unknown, keyPath: readonly (string | number)[]) => {
+  const keyLines: Record<string, number> = {};
+  const lineOf = (node: unknown) => {
     const range = (node as { range?: readonly number[] } | null | undefined)?.range;
-    if (range) lines[JSON.stringify(keyPath)] = lineCounter.linePos(range[0]).line;
-    if (yaml.isMap(node)) for (const pair of node.items) walk(pair.value, [...keyPath, String(yaml.isScalar(pair.key) ? pair.key.value : pair.key)]);
-    else if (yaml.isSeq(node)) node.items.forEach((item, i) => walk(item, [...keyPath, i]));
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  const walk = (node: unknown, keyPath: readonly (string | number)[]) => {
+    const line = lineOf(node);
+    if (line !== undefined) lines[JSON.stringify(keyPath)] = line;
+    if (yaml.isMap(node)) {
+      for (const pair of node.items) {
+        const path = [...keyPath, String(yaml.isScalar(pair.key) ? pair.key.value : pair.key)];
+        const keyLine = lineOf(pair.key);
+        if (keyLine !== undefined) keyLines[JSON.stringify(path)] = keyLine;
+        walk(pair.value, path);
+      }
+    } else if (yaml.isSeq(node)) node.items.forEach((item, i) => walk(item, [...keyPath, i]));
   };
   walk(doc.contents, []);
-  const located: LocatedYaml = { value: doc.toJS() ?? {}, lines };
+  const located: LocatedYaml = { value: doc.toJS() ?? {}, lines, keyLines };
   if (isPlainJson(located.value)) {
     cache.entries.set(key, structuredClone(located));
     await saveYamlCache(cache);
@@ -67,6 +81,24 @@ export function lineOfPath(located: LocatedYaml, keyPath: readonly (string | num
     if (line !== undefined) return line;
   }
   return 1;
+}
+
+/** The line of a mapping's key (`colums:`), else of its value. */
+export function lineOfKey(located: LocatedYaml, keyPath: readonly (string | number)[]): number {
+  return located.keyLines?.[JSON.stringify(keyPath)] ?? lineOfPath(located, keyPath);
+}
+
+/**
+ * Checks a file's parsed value against its shape; a problem is an error at its line (the file is parsed
+ * again for the lines only then, so a valid file costs one walk of its value). `at` places a part of
+ * the file (`shape` its shape) at its key path.
+ */
+export async function checkYamlShape(value: unknown, doc: ShapeDocument, file: string, display: string, cacheDir: string, at: { shape: Shape; keyPath: KeyPath } = { shape: doc.root, keyPath: [] }): Promise<void> {
+  const problem = checkShape(value, doc, at.shape);
+  if (!problem) return;
+  const located = await readLocatedYamlFile(file, display, cacheDir);
+  const keyPath = [...at.keyPath, ...problem.keyPath];
+  throw projectError(display, problemMessage(value, problem), problem.atKey ? lineOfKey(located, keyPath) : lineOfPath(located, keyPath));
 }
 
 /**
@@ -190,9 +222,3 @@ export function stringList(v: unknown, file: string, where: string): string[] {
   return v as string[];
 }
 
-/** Rejects keys a mapping may not have, so a typo is an error rather than silently ignored. */
-export function checkKeys(o: Obj, allowed: readonly string[], file: string, where: string): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) throw projectError(file, `${where}: unknown key '${key}' (expected one of: ${allowed.join(', ')})`);
-  }
-}

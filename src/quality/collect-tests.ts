@@ -3,6 +3,8 @@
  * and named like dbt's (`not_null_<model>_<column>`), and the singular tests of `tests/`.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { analyzeTemplate } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
 import { closestName, didYouMean } from '../graph/suggest.js';
@@ -43,16 +45,42 @@ export function collectTests(manifest: Manifest): QualityTest[] {
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * Every generic test of the project names a built-in or custom test: checked when the project loads, so
+ * `tm compile` refuses `not_nul` (with a suggestion) rather than `tm test` alone.
+ */
+export function checkTestNames(manifest: Manifest): void {
+  for (const model of manifest.models.values()) {
+    const file = model.yamlPath ?? model.path;
+    for (const spec of [...model.columns.flatMap((c) => c.tests ?? []), ...model.tests]) checkTestName(manifest, { kind: 'model', name: model.name }, spec, file);
+  }
+  for (const source of manifest.sources.values()) for (const spec of source.tests ?? []) checkTestName(manifest, { kind: 'source', name: source.name }, spec, source.path);
+}
+
+function checkTestName(manifest: Manifest, on: TestedNode, spec: TestSpec, file: string): void {
+  if (genericTests[spec.name] || manifest.macros.some((m) => m.kind === 'partial' && m.name === `test_${spec.name}`)) return;
+  const known = [...genericTestNames, ...manifest.macros.filter((m) => m.name.startsWith('test_')).map((m) => m.name.slice(5))];
+  throw projectError(file, `${on.kind} '${on.name}': unknown test '${spec.name}'${didYouMean(closestName(spec.name, known))}; ` +
+    `built-in tests are ${genericTestNames.join(', ')}, custom ones are templates in tests/generic/<name>.sql or macros/test_<name>.sql`, lineOfWord(manifest.projectDir, file, spec.name));
+}
+
+/** The first line of a project file that holds `word` as a whole word (best effort: errors only). */
+function lineOfWord(projectDir: string, file: string, word: string): number | undefined {
+  try {
+    const lines = readFileSync(path.join(projectDir, file), 'utf8').split('\n');
+    const at = lines.findIndex((l) => new RegExp(`(^|[^\\w])${word.replace(/\W/g, '')}([^\\w]|$)`).test(l));
+    return at < 0 ? undefined : at + 1;
+  } catch {
+    return undefined;
+  }
+}
+
 function genericTest(manifest: Manifest, on: TestedNode, spec: TestSpec, file: string): Draft {
   const where = `${on.kind} '${on.name}': test '${spec.name}'`;
   const node = on.kind === 'model' ? manifest.models.get(on.name)! : manifest.sources.get(on.name)!;
+  checkTestName(manifest, on, spec, file);
   const definition = genericTests[spec.name];
   const custom = manifest.macros.find((m) => m.kind === 'partial' && m.name === `test_${spec.name}`);
-  if (!definition && !custom) {
-    const known = [...genericTestNames, ...manifest.macros.filter((m) => m.name.startsWith('test_')).map((m) => m.name.slice(5))];
-    throw projectError(file, `${on.kind} '${on.name}': unknown test '${spec.name}'${didYouMean(closestName(spec.name, known))}; ` +
-      `built-in tests are ${genericTestNames.join(', ')}, custom ones are templates in tests/generic/<name>.sql or macros/test_<name>.sql`);
-  }
   const config: Record<string, unknown> = {};
   const args: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(spec.args)) (CONFIG_KEYS.includes(key) ? config : args)[key] = value;

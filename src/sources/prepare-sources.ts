@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import type { DuckDb } from '../engines/duckdb.js';
 import { errorMessage, TmError } from '../core/errors.js';
+import { counted } from '../core/plural.js';
 import { elapsedSince, formatCount, type Log } from '../core/progress.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import { prepareSource, type PreparedSource } from './prepare-source.js';
@@ -90,7 +91,7 @@ export function describePreparedSource(s: PreparedSource, seconds: number): stri
   const unreadable = s.unreadableFiles.length ? ` (${s.unreadableFiles.length} unreadable)` : '';
   return (
     `source ${s.name}: ${formatCount(s.files.length)} files${unreadable}, ${formatCount(s.rowsRead)} rows read, ` +
-    `${formatCount(s.validRows)} valid, ${formatCount(s.duplicates)} duplicates, ${formatCount(excludedTotal)} excluded` +
+    `${formatCount(s.validRows)} valid, ${counted(s.duplicates, 'duplicate')}, ${formatCount(excludedTotal)} excluded` +
     `${rules ? ` [${rules}]` : ''} in ${seconds.toFixed(2)}s`
   );
 }

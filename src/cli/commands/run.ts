@@ -9,6 +9,7 @@ interface RunFlags extends GlobalFlags, SelectionFlags {
   readonly fullRefresh?: boolean;
   readonly now?: string;
   readonly every?: string;
+  readonly quiet?: boolean;
   readonly wait?: boolean;
   readonly dryRun?: boolean;
   readonly showSql?: boolean;
@@ -20,6 +21,7 @@ export function registerRunCommand(program: Command): void {
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
     .option('--now <timestamp>', 'wall-clock time to use (UTC), for tests and backfills')
     .option('--every <duration>', 'run again and again, e.g. 5s, 500ms, 2m (until SIGINT/SIGTERM; failed cycles are retried with backoff)')
+    .option('--quiet', 'with --every: print nothing for idle cycles (one line with the time by default)')
     .option('--wait', 'wait for models another tm process is running, instead of skipping them')
     .option('--dry-run', 'print the plan (each model, its action and why, windows, files) and write nothing to the target')
     .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
@@ -29,7 +31,7 @@ export function registerRunCommand(program: Command): void {
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh,
           now: flags.now, wait: flags.wait, dryRun: flags.dryRun, showSql: flags.showSql,
         };
-        if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli(options, flags.every);
+        if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli({ ...options, quiet: flags.quiet }, flags.every);
         // SIGINT/SIGTERM stop the run within seconds: statements in flight cancelled, nothing half-written (130/143).
         const { run } = await import('../../api/run.js');
         return interruptible(async () => (await run(options)).exitCode);
