@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir, type CliResult } from './support/harness.js';
+import { freshSchema, pgUrl, queryRows, runCli, tempDir, type CliResult } from '../test-support/harness.js';
 
 /**
  * No silent mistakes: each mistake people make on a new project (`tm init`), as the real CLI answers it.
