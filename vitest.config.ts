@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-/** Tests beside their modules that start a server (S3) or generate whole streams: seconds each, so not unit. */
-const SLOW = ['src/sources/s3-location.test.ts', 'generator/**/*.test.ts'];
+/** Tests beside their modules that start a server (S3, PGlite) or generate whole streams: seconds each, so not unit. */
+const SLOW = ['src/sources/s3-location.test.ts', 'src/compile/format-engine-error.test.ts', 'generator/**/*.test.ts'];
 
 export default defineConfig({
   test: {
