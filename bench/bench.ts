@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
 import { dashboardsSection } from './dashboards.js';
 import { incrementalSection } from './incremental.js';
+import { peersSection } from './peers/section.js';
 import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
@@ -28,7 +29,7 @@ import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection];
+const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,6 +46,7 @@ const USAGE = `usage: npm run bench -- [options]
   --s3-year <yyyy>     s3 section: use this year's files only
   --s3-full            s3 section: upload the whole stream whatever it takes
   --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
+  --quick              peers section: a small generated stream (about a minute) instead of the TripClick-scale one
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(6)} ${s.title}`).join('\n')}`;
@@ -85,6 +87,7 @@ async function main(): Promise<number> {
       's3-year': { type: 'string' },
       'dashboards-schema': { type: 'string' },
       's3-full': { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -135,7 +138,7 @@ async function main(): Promise<number> {
     runTag: `tmbench_${Date.now().toString(36)}_${process.pid}`,
     keepSchemas: values['keep-schemas'] ?? false,
     verifyRows: values.verify ?? false,
-    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'] },
+    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'], quick: values.quick },
     dataset() {
       datasetPromise ??= ensureDataset({ benchDir, dataDir: values.data, regenerate: values.regenerate, log });
       return datasetPromise;

@@ -54,7 +54,7 @@ interface CaseB {
   readonly schema: string;
 }
 
-interface CaseC {
+export interface CaseC {
   readonly seconds: number;
   readonly phases: { compute: number; load: number; keys: number };
   readonly computeSeconds: Record<string, number>;
@@ -306,7 +306,7 @@ async function caseB(ctx: BenchContext, data: Dataset, i: number): Promise<CaseB
 // ---------------------------------------------------------------------------------------------
 // (c) floor
 
-async function caseC(ctx: BenchContext, data: Dataset, i: number): Promise<CaseC> {
+export async function caseC(ctx: BenchContext, data: Dataset, i: number): Promise<CaseC> {
   const schema = `${ctx.runTag}_floor_${i}`;
   await dropSchemas(ctx.pgUrl, [schema]);
   const work = path.join(ctx.benchDir, 'tmp', `floor-${ctx.runTag}-${i}`);
