@@ -24,7 +24,8 @@ import { writeLateFile } from '../incremental.js';
 import { cleanEnv, dropSchemaFamilies, freshSchema, quoteIdent, runChild, runTm, withPg, type TmRun } from '../proc.js';
 import { MARTS } from '../sql.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from '../types.js';
-import { ensureVenv, type PythonEnv } from './python-env.js';
+import { dbtEnv, dbtPeerPaths, ensureDbtVenv } from './dbt-env.js';
+import type { PythonEnv } from './python-env.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -65,8 +66,8 @@ export const peersSection: BenchSection = {
   async run(ctx) {
     const quick = ctx.options.quick === true;
     const data = quick ? await quickDataset(ctx) : await ctx.dataset();
-    const peerDir = path.join(ctx.repoRoot, 'bench', 'peers');
-    const venv = await ensureVenv('dbt', path.join(peerDir, 'constraints-dbt.txt'), ['dbt-core', 'dbt-postgres', 'duckdb'], ctx.log);
+    const paths = dbtPeerPaths(ctx.repoRoot);
+    const venv = await ensureDbtVenv(ctx.repoRoot, ctx.log);
     const dbtVersion = (await runChild(venv.bin('python'), ['-c', 'import dbt.version as v, dbt.adapters.postgres.__version__ as p; print(v.__version__, p.version)'])).stdout.trim();
     // A hard-linked copy: the late file and the hot files go there, the dataset stays as it was.
     const root = path.join(ctx.benchDir, 'tmp', `peers-${ctx.runTag}`);
@@ -76,7 +77,7 @@ export const peersSection: BenchSection = {
     await execFileAsync('cp', ['-al', data.dir, root]);
     const tmSchema = `${ctx.runTag}_peer_tm`;
     const dbtSchema = `${ctx.runTag}_peer_dbt`;
-    const dbt = new DbtPeer(ctx, venv, path.join(peerDir, 'dbt'), path.join(peerDir, 'load_raw.py'), work, root, dbtSchema);
+    const dbt = new DbtPeer(ctx, venv, paths.project, paths.loader, work, root, dbtSchema);
     const tmEnv = { TM_PG_URL: ctx.pgUrl, TM_PG_SCHEMA: tmSchema, TM_CURATED_PATH: root };
     const tm = async (label: string, args: string[]) => {
       ctx.log(`tm: ${label}`);
@@ -243,26 +244,6 @@ class DbtPeer {
     this.ctx.log(`dbt: ${label}: ${step.seconds.toFixed(2)} s (load ${load.seconds.toFixed(2)} s of ${step.load.files} files, dbt ${run.seconds.toFixed(2)} s, its own ${results.elapsed_time.toFixed(2)} s)`);
     return step;
   }
-}
-
-/** The dbt project's environment (profiles.yml reads these) from a PostgreSQL URL. */
-export function dbtEnv(pgUrl: string, schema: string, targetPath: string, logPath: string): Record<string, string> {
-  const u = new URL(pgUrl);
-  return {
-    DBT_PG_URL: pgUrl,
-    DBT_PG_HOST: u.hostname || '127.0.0.1',
-    DBT_PG_PORT: u.port || '5432',
-    DBT_PG_USER: decodeURIComponent(u.username) || 'postgres',
-    DBT_ENV_SECRET_PG_PASSWORD: decodeURIComponent(u.password),
-    DBT_PG_DATABASE: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
-    DBT_PG_SCHEMA: schema,
-    DBT_RAW_SCHEMA: `${schema}_raw`,
-    DBT_TARGET_PATH: targetPath,
-    DBT_LOG_PATH: logPath,
-    DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-    DBT_USE_COLORS: 'false',
-    PGTZ: 'UTC',
-  };
 }
 
 /** A child process measured like tm's runs: wall time and GNU time's %M. Throws on a non-zero exit. */
