@@ -131,6 +131,21 @@ export const peersSection: BenchSection = {
       }
       const hotDiffs = await check(`hot after ${cycles} cycles`, HOT_MARTS);
 
+      // What the dbt version does not express, shown (expected differences, reported apart from problems).
+      // (1) A dbt run killed after stg_events: the next run's changed_days holds only the days it staged itself.
+      const killedDay = folders[Math.floor(folders.length * 0.6)].slice('event_date='.length);
+      await writeLateFile(root, killedDay, 'late-peers-1');
+      await dbt.step(`late file in ${killedDay}, dbt run killed after staging (simulated: --select stg_events changed_days)`, ['run', '--select', 'stg_events', 'changed_days']);
+      await tm(`late file in ${killedDay}`, ['run', '--select', 'cold']);
+      await dbt.step('the next scheduled dbt cold run', ['run', '--select', 'tag:cold']);
+      const killedDiffs = await compareMarts(ctx.pgUrl, tmSchema, dbtSchema, COLD_MARTS);
+      // (2) A file deleted upstream: tm's file state sees it go; the loader's raw table keeps its rows.
+      const removed = data.files.find((f) => /\/(late|replay)-[^/]*\.parquet$/.test(f.rel)) ?? data.files[Math.floor(data.files.length * 0.7)];
+      await rm(path.join(root, removed.rel));
+      await tm(`file ${removed.rel} deleted upstream`, ['run', '--select', 'cold']);
+      await dbt.step(`file ${removed.rel} deleted upstream`, ['run', '--select', 'tag:cold']);
+      const removedDiffs = await compareMarts(ctx.pgUrl, tmSchema, dbtSchema, COLD_MARTS);
+
       const tmCycle = median(tmCycles.map((r) => r.seconds));
       const dbtCycle = median(dbtCycles.map((s) => s.seconds));
       const dbtCycleRun = median(dbtCycles.map((s) => s.dbt.seconds));
@@ -158,6 +173,9 @@ export const peersSection: BenchSection = {
         `floor: DuckDB ${floor.phases.compute.toFixed(2)} s, COPY ${floor.phases.load.toFixed(2)} s, keys ${floor.phases.keys.toFixed(2)} s`,
         '',
         `marts tm vs dbt (EXCEPT ALL both ways): cold build ${diffSummary(coldDiffs)}; after the late file ${diffSummary(lateDiffs)}; hot ${diffSummary(hotDiffs)}`,
+        'what the dbt version does not express (expected to differ; rows only in tm\'s / only in dbt\'s):',
+        `  a dbt run killed after stg_events, then the next run (a late file in ${killedDay}): ${diffSummary(killedDiffs)}`,
+        `  a file deleted upstream (${removed.rel}): ${diffSummary(removedDiffs)}`,
       ];
       const targets: TargetCheck[] = [
         { name: `tm cold build / dbt's (load + dbt run)`, value: coldRatio, limit: TARGET_COLD, pass: coldRatio <= TARGET_COLD },
@@ -177,7 +195,9 @@ export const peersSection: BenchSection = {
         dbt: { cold: dbtCold, late: dbtLate, hot_first: dbtHotFirst, hot_cycles: dbtCycles },
         floor: { seconds: floor.seconds, phases: floor.phases },
         ratios: { cold: coldRatio, cold_vs_dbt_run_only: tmCold.seconds / dbtCold.dbt.seconds, hot: hotRatio, hot_vs_dbt_run_only: tmCycle / dbtCycleRun },
-        diffs: { cold: coldDiffs, late: lateDiffs, hot: hotDiffs },
+        diffs: { cold: coldDiffs, late: lateDiffs, hot: hotDiffs, dbt_killed_after_staging: killedDiffs, file_deleted_upstream: removedDiffs },
+        removed_file: removed.rel,
+        killed_day: killedDay,
       };
       return { table, figures, targets, problems, notes } satisfies SectionResult;
     } finally {
