@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: tm's cold build at TripClick scale on the real PostgreSQL, against a dbt-style
- * build inside PostgreSQL and against a DuckDB+COPY floor; the hot tier's cycle cost; and the cold build from S3.
+ * `npm run bench`: tm's cold build at TripClick scale on the real PostgreSQL, against the floor of
+ * DuckDB alone + COPY; the hot tier's cycle cost; the cold build from S3; and tm against the real
+ * dbt-postgres on the same files (section peers).
  *
  *   npm run bench                        every section, once each
  *   npm run bench -- --only cold         one section (comma list or repeated: --only cold,hot)
@@ -41,7 +42,7 @@ const USAGE = `usage: npm run bench -- [options]
   --strict             exit 1 when a target is missed or the builds' row counts disagree
   --data <dir>         use this curated-stream folder as is (no generation, no cache)
   --regenerate         generate the cached dataset again
-  --verify             also compare the marts of (a), (b), (c) row by row (EXCEPT ALL; slow)
+  --verify             also compare the marts of (a) and (c) row by row (EXCEPT ALL; slow)
   --keep-schemas       keep the PostgreSQL schemas the bench creates (default: dropped)
   --s3-year <yyyy>     s3 section: use this year's files only
   --s3-full            s3 section: upload the whole stream whatever it takes
@@ -225,7 +226,7 @@ async function preflight(pgUrl: string): Promise<void> {
     throw new Error(`cannot reach PostgreSQL at ${pgUrl.replace(/\/\/[^@/]*@/, '//***@')} (set TM_PG_URL): ${(err as Error).message}`);
   }
   const r = await runChild('psql', ['--version']).catch(() => undefined);
-  if (!r || r.code !== 0) throw new Error('psql is not on PATH (the dbt-style and floor builds load with psql \\copy)');
+  if (!r || r.code !== 0) throw new Error('psql is not on PATH (the floor build loads with psql \\copy)');
   if (!existsSync(path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run through `npm run bench` (it builds first)');
 }
 
