@@ -42,3 +42,13 @@
   (select * from {{ ref('stg_events') }}
    {% if is_incremental() %}where event_date in (select event_date from {{ ref('changed_days') }}){% endif %})
 {%- endmacro %}
+
+{#
+  Post-hook of a hot mart: deletes the rows whose `column` is older than S - `retention` (e.g. '24 hours');
+  with whole_days, a UTC day's rows go together, once the day ended more than `retention` before S.
+#}
+{% macro delete_before(column, retention, whole_days=false) -%}
+  {%- set keep_after = "s - interval '" ~ retention ~ "'" -%}
+  {%- if whole_days %}{% set keep_after = "date_trunc('day', " ~ keep_after ~ " - interval '1 microsecond')" %}{% endif -%}
+  delete from {{ this }} where {{ column }} < (select {{ keep_after }} from ({{ stream_clock() }}) k)
+{%- endmacro %}

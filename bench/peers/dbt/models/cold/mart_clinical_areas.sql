@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('changed_days') }}
-{{ config(materialized='incremental', unique_key='event_date', incremental_strategy='delete+insert', indexes=[{'columns': ['event_date']}]) }}
+{{ config(indexes=[{'columns': ['event_date']}]) }}
 
 with areas as (
   {{ event_clinical_areas(cold_events()) }}

@@ -1,6 +1,4 @@
 -- depends_on: {{ ref('changed_days') }}
-{{ config(materialized='incremental', unique_key='event_date', incremental_strategy='delete+insert') }}
-
 with events as {{ cold_events() }},
 hourly as (
   select event_date, extract(hour from event_ts)::int as event_hour, count(*) as events from events group by 1, 2

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('changed_days') }}
-{{ config(materialized='incremental', unique_key='event_date', incremental_strategy='delete+insert', indexes=[{'columns': ['event_date']}]) }}
+{{ config(indexes=[{'columns': ['event_date']}]) }}
 
 select event_date, document_id,
        -- title of the document's latest event that day (ties: larger dedup_key), cut to 500 characters

@@ -1,5 +1,5 @@
 -- depends_on: {{ ref('changed_days') }}
-{{ config(materialized='incremental', unique_key='event_date', incremental_strategy='delete+insert', indexes=[{'columns': ['event_date']}]) }}
+{{ config(indexes=[{'columns': ['event_date']}]) }}
 
 select session_id::varchar(50) as session_id, event_date, count(*)::int as click_count,
        count(distinct document_id)::int as unique_docs, min(event_ts) as first_click_ts, max(event_ts) as last_click_ts,

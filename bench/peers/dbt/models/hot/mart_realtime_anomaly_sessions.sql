@@ -6,12 +6,10 @@
   with that key; the post-hook deletes the other stored rows an episode absorbed, and rows past the retention.
 #}
 {{ config(
-    materialized='incremental',
     unique_key=['detected_ts', 'session_id'],
-    incremental_strategy='delete+insert',
     post_hook=[
       "delete from {{ this }} t where exists (select 1 from {{ this }} o where o.session_id = t.session_id and o.detected_ts < t.detected_ts and o.window_start <= t.window_end and o.window_end >= t.window_start)",
-      "delete from {{ this }} where detected_ts < (select s - interval '{{ var('anomaly_retention_days') }} days' from ({{ stream_clock() }}) k)",
+      "{{ delete_before('detected_ts', var('anomaly_retention_days') ~ ' days') }}",
     ],
 ) }}
 

@@ -1,10 +1,5 @@
 {# Clicks per clinical area in [S - 24 h, S) against the 24 hours before; one snapshot per S. #}
-{{ config(
-    materialized='incremental',
-    unique_key='snapshot_ts',
-    incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where snapshot_ts < (select s - interval '{{ var('snapshot_retention_hours') }} hours' from ({{ stream_clock() }}) k)",
-) }}
+{{ config(unique_key='snapshot_ts', post_hook="{{ delete_before('snapshot_ts', var('snapshot_retention_hours') ~ ' hours') }}") }}
 
 with clock as ({{ stream_clock() }}),
 last_48h as (

@@ -1,10 +1,5 @@
 {# The 20 most clicked documents of [S - 60 min, S), one snapshot per S (a run with the same S replaces it). #}
-{{ config(
-    materialized='incremental',
-    unique_key='snapshot_ts',
-    incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where snapshot_ts < (select s - interval '{{ var('snapshot_retention_hours') }} hours' from ({{ stream_clock() }}) k)",
-) }}
+{{ config(unique_key='snapshot_ts', post_hook="{{ delete_before('snapshot_ts', var('snapshot_retention_hours') ~ ' hours') }}") }}
 
 with clock as ({{ stream_clock() }}),
 last_hour as (

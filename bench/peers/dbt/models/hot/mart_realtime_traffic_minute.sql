@@ -4,10 +4,8 @@
   delete+insert by minute; whole UTC days past the retention are deleted after.
 #}
 {{ config(
-    materialized='incremental',
     unique_key='event_minute',
-    incremental_strategy='delete+insert',
-    post_hook="delete from {{ this }} where event_minute < (select date_trunc('day', s - interval '{{ var('hot_retention_hours') }} hours' - interval '1 microsecond') from ({{ stream_clock() }}) k)",
+    post_hook="{{ delete_before('event_minute', var('hot_retention_hours') ~ ' hours', whole_days=true) }}",
 ) }}
 
 with clock as ({{ stream_clock() }}),
