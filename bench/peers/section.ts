@@ -171,6 +171,7 @@ export const peersSection: BenchSection = {
         `"dbt total" = loader + dbt run (a dbt user's pipeline from the same Parquet files); "dbt own" = dbt's elapsed_time in run_results.json (its queries in PostgreSQL and its own work), the rest of "dbt run" is Python start and project loading`,
         `dbt cold per model (execution s): ${Object.entries(dbtCold.dbt.models).map(([k, v]) => `${k.replace(/^mart_/, '')} ${v.toFixed(2)}`).join(', ')}`,
         `floor: DuckDB ${floor.phases.compute.toFixed(2)} s, COPY ${floor.phases.load.toFixed(2)} s, keys ${floor.phases.keys.toFixed(2)} s`,
+        `freshness of a back-to-back loop (derived, not measured: a file landing just after a cycle starts is readable at the end of the next): at most ~2 cycles, tm ${(2 * tmCycle).toFixed(1)} s, dbt ${(2 * dbtCycle).toFixed(1)} s (section hot measures tm's under --every)`,
         '',
         `marts tm vs dbt (EXCEPT ALL both ways): cold build ${diffSummary(coldDiffs)}; after the late file ${diffSummary(lateDiffs)}; hot ${diffSummary(hotDiffs)}`,
         'what the dbt version does not express (expected to differ; rows only in tm\'s / only in dbt\'s):',
