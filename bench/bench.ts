@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: tm's cold build at TripClick scale on the real PostgreSQL, against a dbt-style
- * build inside PostgreSQL and against a DuckDB+COPY floor; the hot tier's cycle cost; and the cold build from S3.
+ * `npm run bench`: tm's cold build at TripClick scale on the real PostgreSQL, against the floor of
+ * DuckDB alone + COPY; the hot tier's cycle cost; the cold build from S3; and tm against the real
+ * dbt-postgres on the same files (section peers).
  *
  *   npm run bench                        every section, once each
  *   npm run bench -- --only cold         one section (comma list or repeated: --only cold,hot)
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
 import { dashboardsSection } from './dashboards.js';
 import { incrementalSection } from './incremental.js';
+import { peersSection } from './peers/section.js';
 import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
@@ -28,7 +30,7 @@ import { s3Section } from './s3.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection];
+const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,11 +42,12 @@ const USAGE = `usage: npm run bench -- [options]
   --strict             exit 1 when a target is missed or the builds' row counts disagree
   --data <dir>         use this curated-stream folder as is (no generation, no cache)
   --regenerate         generate the cached dataset again
-  --verify             also compare the marts of (a), (b), (c) row by row (EXCEPT ALL; slow)
+  --verify             also compare the marts of (a) and (c) row by row (EXCEPT ALL; slow)
   --keep-schemas       keep the PostgreSQL schemas the bench creates (default: dropped)
   --s3-year <yyyy>     s3 section: use this year's files only
   --s3-full            s3 section: upload the whole stream whatever it takes
   --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
+  --quick              peers section: a small generated stream (about a minute) instead of the TripClick-scale one
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(6)} ${s.title}`).join('\n')}`;
@@ -85,6 +88,7 @@ async function main(): Promise<number> {
       's3-year': { type: 'string' },
       'dashboards-schema': { type: 'string' },
       's3-full': { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -135,7 +139,7 @@ async function main(): Promise<number> {
     runTag: `tmbench_${Date.now().toString(36)}_${process.pid}`,
     keepSchemas: values['keep-schemas'] ?? false,
     verifyRows: values.verify ?? false,
-    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'] },
+    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'], quick: values.quick },
     dataset() {
       datasetPromise ??= ensureDataset({ benchDir, dataDir: values.data, regenerate: values.regenerate, log });
       return datasetPromise;
@@ -222,7 +226,7 @@ async function preflight(pgUrl: string): Promise<void> {
     throw new Error(`cannot reach PostgreSQL at ${pgUrl.replace(/\/\/[^@/]*@/, '//***@')} (set TM_PG_URL): ${(err as Error).message}`);
   }
   const r = await runChild('psql', ['--version']).catch(() => undefined);
-  if (!r || r.code !== 0) throw new Error('psql is not on PATH (the dbt-style and floor builds load with psql \\copy)');
+  if (!r || r.code !== 0) throw new Error('psql is not on PATH (the floor build loads with psql \\copy)');
   if (!existsSync(path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run through `npm run bench` (it builds first)');
 }
 

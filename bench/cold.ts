@@ -1,34 +1,26 @@
 /**
- * Section `cold`: the four cold marts built three ways on the real PostgreSQL, from the same files.
+ * Section `cold`: the four cold marts built two ways on the real PostgreSQL, from the same files.
  *  (a) tm:    `node bin/tm.js run --select cold --target prod` (child process) into a fresh schema;
- *  (b) dbt:   raw events COPYed into PostgreSQL (DuckDB reads the Parquet and writes CSV into a FIFO
- *             that psql `\copy`s from), then dedup + contract rules + the marts as CREATE TABLE AS
- *             inside PostgreSQL (stg_events first, then the four marts on 4 sessions like dbt
- *             `threads: 4`), each mart's key and index added right after it (post-hooks);
  *  (c) floor: DuckDB alone (tm's 1GB limit, tables in a scratch database file) computes the four
  *             results into CSV files, psql `\copy`s them into unindexed tables (4 at once), then
- *             every key and index is built (all at once), ANALYZE. Its SQL: bench/sql.ts.
- * PostgreSQL runs with the server's settings as a dbt user gets them (work_mem etc. are printed).
+ *             every key and index is built (all at once), ANALYZE. No framework. Its SQL: bench/sql.ts.
+ * The comparison with the real dbt-postgres is section `peers` (bench/peers/).
+ * PostgreSQL runs with the server's settings (work_mem etc. are printed).
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Dataset } from './dataset.js';
 import { mib, sum } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, freshSchema, psql, quoteIdent, quoteLiteral, runTm, withPg, type TmRun } from './proc.js';
-import { DUCK_MART_SQL, MARTS, PG_MART_SQL, PG_RAW_DDL, duckRawSql, duckStgSql, pgCreateTableSql, pgKeySql, pgStgSql, sqlNow } from './sql.js';
+import { DUCK_MART_SQL, MARTS, duckStgSql, pgCreateTableSql, pgKeySql, sqlNow } from './sql.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 import { fmtBytes, fmtCount, median, padTable } from './format.js';
 
-const execFileAsync = promisify(execFile);
-
-/** DuckDB settings of the (b) export and the (c) floor: those tm's profile gives its DuckDB. */
+/** DuckDB settings of the (c) floor: those tm's profile gives its DuckDB. */
 const DUCK_SETTINGS = { memory_limit: '1GB', preserve_insertion_order: 'false' } as const;
 
-export const TARGET_AB = 0.6;
 export const TARGET_AC = 1.2;
 export const TARGET_RSS_BYTES = 2 * 1024 ** 3;
 
@@ -45,16 +37,7 @@ interface CaseA {
   readonly schema: string;
 }
 
-interface CaseB {
-  readonly seconds: number;
-  readonly phases: { load: number; stg: number; marts: number };
-  readonly martSeconds: Record<string, number>;
-  readonly rawRows: number;
-  readonly counts: BuildCounts;
-  readonly schema: string;
-}
-
-interface CaseC {
+export interface CaseC {
   readonly seconds: number;
   readonly phases: { compute: number; load: number; keys: number };
   readonly computeSeconds: Record<string, number>;
@@ -64,13 +47,12 @@ interface CaseC {
 
 export const coldSection: BenchSection = {
   name: 'cold',
-  title: 'cold marts: (a) tm run --select cold vs (b) dbt-style in PostgreSQL vs (c) DuckDB+COPY floor',
+  title: 'cold marts: (a) tm run --select cold vs (c) the floor, DuckDB alone + COPY (the real dbt: section peers)',
   async run(ctx) {
     const data = await ctx.dataset();
     const settings = await pgSettings(ctx.pgUrl);
-    ctx.log(`PostgreSQL settings (server defaults, as a dbt user has them): ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    ctx.log(`PostgreSQL settings (server defaults): ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     const as: CaseA[] = [];
-    const bs: CaseB[] = [];
     const cs: CaseC[] = [];
     const toDrop: string[] = [];
     try {
@@ -86,18 +68,12 @@ export const coldSection: BenchSection = {
           ctx.log(`(a) ${a.seconds.toFixed(2)} s, peak RSS ${fmtBytes(a.run.maxRssBytes)}`);
           await dropUnlessKept(ctx, toDrop, i);
         } catch (err) {
-          // A failed tm run is reported; (b) and (c) are still measured.
+          // A failed tm run is reported; (c) is still measured.
           if (!(err instanceof TmRunError)) throw err;
           toDrop.push(`${ctx.runTag}_tm_${i}`);
           errors.push(`(a)${suffix} tm run failed: ${err.reason}`);
           ctx.log(`(a) FAILED: ${err.reason}`);
         }
-
-        ctx.log(`(b) dbt-style build inside PostgreSQL${suffix}`);
-        const b = await caseB(ctx, data, i);
-        toDrop.push(b.schema);
-        ctx.log(`(b) ${b.seconds.toFixed(2)} s (COPY raw ${b.phases.load.toFixed(2)} s, stg_events ${b.phases.stg.toFixed(2)} s, marts ${b.phases.marts.toFixed(2)} s)`);
-        await dropUnlessKept(ctx, toDrop, i);
 
         ctx.log(`(c) floor: DuckDB -> CSV, COPY, keys${suffix}`);
         const c = await caseC(ctx, data, i);
@@ -106,26 +82,23 @@ export const coldSection: BenchSection = {
         await dropUnlessKept(ctx, toDrop, i);
         aByRun.push(a);
         if (a) as.push(a);
-        bs.push(b);
         cs.push(c);
       }
 
       const problems: string[] = [];
       aByRun.forEach((a, i) => {
-        const found = a ? compareCounts(a.counts, bs[i].counts, cs[i].counts) : compareCounts(bs[i].counts, bs[i].counts, cs[i].counts);
+        const found = a ? compareCounts(a.counts, cs[i].counts) : [];
         problems.push(...found.map((p) => (ctx.repeat > 1 ? `[run ${i + 1}] ${p}` : p)));
       });
       let rowDiffs: Record<string, Record<string, number>> | undefined;
       if (ctx.verifyRows) {
         ctx.log('verifying marts row by row (EXCEPT ALL both ways) ...');
-        rowDiffs = aByRun[0]
-          ? await compareRows(ctx.pgUrl, '(a)', aByRun[0].schema, { b: bs[0].schema, c: cs[0].schema })
-          : await compareRows(ctx.pgUrl, '(b)', bs[0].schema, { c: cs[0].schema });
+        rowDiffs = aByRun[0] ? await compareRows(ctx.pgUrl, '(a)', aByRun[0].schema, { c: cs[0].schema }) : {};
         for (const [pair, perMart] of Object.entries(rowDiffs)) {
           for (const [mart, n] of Object.entries(perMart)) if (n !== 0) problems.push(`${mart}: ${n} rows differ between ${pair}`);
         }
       }
-      return { ...summarize(ctx, data, settings, as, bs, cs, problems, rowDiffs), errors };
+      return { ...summarize(ctx, data, settings, as, cs, problems, rowDiffs), errors };
     } finally {
       if (!ctx.keepSchemas) await dropSchemas(ctx.pgUrl, toDrop);
       else if (toDrop.length) ctx.log(`kept schemas: ${toDrop.join(', ')}`);
@@ -168,18 +141,14 @@ async function martCounts(pgUrl: string, schema: string, validEvents?: number): 
   });
 }
 
-function compareCounts(a: BuildCounts, b: BuildCounts, c: BuildCounts): string[] {
+function compareCounts(a: BuildCounts, c: BuildCounts): string[] {
   const problems: string[] = [];
   for (const m of MARTS) {
-    const [x, y, z] = [a.marts[m.name], b.marts[m.name], c.marts[m.name]];
-    if (x.rows !== y.rows || x.rows !== z.rows) problems.push(`ROW COUNT MISMATCH ${m.name}: (a) ${fmtCount(x.rows)}, (b) ${fmtCount(y.rows)}, (c) ${fmtCount(z.rows)}`);
-    else if (x.checksum !== y.checksum || x.checksum !== z.checksum) {
-      problems.push(`CHECKSUM MISMATCH ${m.name}: sum(${m.checksum}) (a) ${x.checksum}, (b) ${y.checksum}, (c) ${z.checksum}`);
-    }
+    const [x, z] = [a.marts[m.name], c.marts[m.name]];
+    if (x.rows !== z.rows) problems.push(`ROW COUNT MISMATCH ${m.name}: (a) ${fmtCount(x.rows)}, (c) ${fmtCount(z.rows)}`);
+    else if (x.checksum !== z.checksum) problems.push(`CHECKSUM MISMATCH ${m.name}: sum(${m.checksum}) (a) ${x.checksum}, (c) ${z.checksum}`);
   }
-  if (a.validEvents !== undefined && (a.validEvents !== b.validEvents || a.validEvents !== c.validEvents)) {
-    problems.push(`VALID EVENT COUNT MISMATCH: (a) ${a.validEvents}, (b) ${b.validEvents}, (c) ${c.validEvents}`);
-  }
+  if (a.validEvents !== undefined && a.validEvents !== c.validEvents) problems.push(`VALID EVENT COUNT MISMATCH: (a) ${a.validEvents}, (c) ${c.validEvents}`);
   return problems;
 }
 
@@ -224,7 +193,7 @@ async function caseA(ctx: BenchContext, data: Dataset, i: number): Promise<CaseA
 }
 
 // ---------------------------------------------------------------------------------------------
-// (b) dbt-style inside PostgreSQL
+// (c) floor
 
 /**
  * A DuckDB with tm's memory limit. `databaseFile`: tables live in that file (deleted on close), so
@@ -249,64 +218,7 @@ async function openDuck(ctx: BenchContext, databaseFile?: string): Promise<{ ins
   };
 }
 
-async function caseB(ctx: BenchContext, data: Dataset, i: number): Promise<CaseB> {
-  const schema = `${ctx.runTag}_pg_${i}`;
-  await dropSchemas(ctx.pgUrl, [schema]);
-  const work = path.join(ctx.benchDir, 'tmp', `pg-${ctx.runTag}-${i}`);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
-  const now = sqlNow(new Date());
-  const started = performance.now();
-  const duck = await openDuck(ctx);
-  let load: number;
-  try {
-    await psql(ctx.pgUrl, `CREATE SCHEMA ${quoteIdent(schema)};\nSET search_path = ${quoteIdent(schema)};\n${PG_RAW_DDL};\n`);
-    // DuckDB streams the Parquet as CSV into a FIFO; psql \copy reads it and feeds COPY FROM STDIN.
-    const fifo = path.join(work, 'raw_events.csv');
-    await execFileAsync('mkfifo', [fifo]);
-    const copying = psql(ctx.pgUrl, `\\copy raw_events FROM ${quoteLiteral(fifo)} WITH (FORMAT csv)\n`, schema);
-    try {
-      await duck.conn.run(`COPY (${duckRawSql(data.dir)}) TO ${quoteLiteral(fifo)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`);
-    } catch (err) {
-      // Unblock psql if DuckDB failed before opening the FIFO.
-      const h = await open(fifo, 'w').catch(() => undefined);
-      await h?.close();
-      await copying.catch(() => undefined);
-      throw err;
-    }
-    await copying;
-    load = (performance.now() - started) / 1000;
-  } finally {
-    duck.close();
-    await rm(work, { recursive: true, force: true });
-  }
-  const stgStarted = performance.now();
-  await psql(ctx.pgUrl, `${pgStgSql(now)};\n`, schema);
-  const stg = (performance.now() - stgStarted) / 1000;
-  const martsStarted = performance.now();
-  const martSeconds: Record<string, number> = {};
-  await Promise.all(
-    MARTS.map(async (m) => {
-      const script = [`CREATE TABLE ${m.name} AS\n${PG_MART_SQL[m.name]}`, ...pgKeySql(m)].map((s) => `${s};\n`).join('');
-      martSeconds[m.name] = (await psql(ctx.pgUrl, script, schema)).seconds;
-    }),
-  );
-  const marts = (performance.now() - martsStarted) / 1000;
-  const seconds = (performance.now() - started) / 1000;
-  const extra = await withPg(ctx.pgUrl, async (c) => {
-    const r = await c.query<{ raw: string; stg: string }>(
-      `SELECT (SELECT count(*) FROM ${quoteIdent(schema)}.raw_events)::bigint AS raw, (SELECT count(*) FROM ${quoteIdent(schema)}.stg_events)::bigint AS stg`,
-    );
-    return { raw: Number(r.rows[0].raw), stg: Number(r.rows[0].stg) };
-  });
-  const counts = await martCounts(ctx.pgUrl, schema, extra.stg);
-  return { seconds, phases: { load, stg, marts }, martSeconds, rawRows: extra.raw, counts, schema };
-}
-
-// ---------------------------------------------------------------------------------------------
-// (c) floor
-
-async function caseC(ctx: BenchContext, data: Dataset, i: number): Promise<CaseC> {
+export async function caseC(ctx: BenchContext, data: Dataset, i: number): Promise<CaseC> {
   const schema = `${ctx.runTag}_floor_${i}`;
   await dropSchemas(ctx.pgUrl, [schema]);
   const work = path.join(ctx.benchDir, 'tmp', `floor-${ctx.runTag}-${i}`);
@@ -360,24 +272,20 @@ function summarize(
   data: Dataset,
   settings: Record<string, string>,
   as: CaseA[],
-  bs: CaseB[],
   cs: CaseC[],
   problems: string[],
   rowDiffs: Record<string, Record<string, number>> | undefined,
 ): SectionResult {
   const ta = as.length ? median(as.map((x) => x.seconds)) : NaN;
-  const tb = median(bs.map((x) => x.seconds));
   const tc = median(cs.map((x) => x.seconds));
   const rss = as.length ? Math.max(...as.map((x) => x.run.maxRssBytes)) : NaN;
-  const ab = ta / tb;
   const ac = ta / tc;
   const spread = (xs: number[]) => (xs.length > 1 ? ` (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)}, n=${xs.length})` : '');
   const lastA = as[as.length - 1] as CaseA | undefined;
   const firstA = as[0] as CaseA | undefined;
-  const lastB = bs[bs.length - 1];
   const lastC = cs[cs.length - 1];
   const rows = data.generator?.rows ?? undefined;
-  const valid = (firstA ?? bs[0]).counts.validEvents;
+  const valid = (firstA ?? cs[0]).counts.validEvents;
   const table: string[] = [];
   table.push(`input: ${data.files.length.toLocaleString('en-US')} Parquet files, ${mib(sum(data.files))}${rows ? `, ${fmtCount(rows)} rows` : ''}${valid !== undefined ? `; ${fmtCount(valid)} valid events after dedup` : ''}`);
   table.push(`PostgreSQL: ${settings.server_version}, work_mem ${settings.work_mem}, maintenance_work_mem ${settings.maintenance_work_mem}, shared_buffers ${settings.shared_buffers}, max_parallel_workers_per_gather ${settings.max_parallel_workers_per_gather} (server defaults, untouched)`);
@@ -388,12 +296,11 @@ function summarize(
       lastA
         ? ['(a) tm run --select cold', ta.toFixed(2), `peak RSS ${fmtBytes(rss)}; tm's own total ${lastA.run.tmSeconds?.toFixed(2) ?? '?'} s${spread(as.map((x) => x.seconds))}`]
         : ['(a) tm run --select cold', 'failed', 'see FAILED below'],
-      ['(b) dbt-style in PostgreSQL', tb.toFixed(2), `COPY raw ${lastB.phases.load.toFixed(2)}, stg_events ${lastB.phases.stg.toFixed(2)}, 4 marts + keys ${lastB.phases.marts.toFixed(2)}${spread(bs.map((x) => x.seconds))}`],
-      ['(c) floor: DuckDB, COPY, keys', tc.toFixed(2), `DuckDB ${lastC.phases.compute.toFixed(2)}, COPY ${lastC.phases.load.toFixed(2)}, keys+indexes+ANALYZE ${lastC.phases.keys.toFixed(2)}${spread(cs.map((x) => x.seconds))}`],
+      ['(c) floor: DuckDB alone, COPY, keys', tc.toFixed(2), `DuckDB ${lastC.phases.compute.toFixed(2)}, COPY ${lastC.phases.load.toFixed(2)}, keys+indexes+ANALYZE ${lastC.phases.keys.toFixed(2)}${spread(cs.map((x) => x.seconds))}`],
     ]),
   );
   table.push('');
-  table.push(lastA ? `a/b = ${ab.toFixed(3)}    a/c = ${ac.toFixed(3)}    peak RSS (a) = ${fmtBytes(rss)}` : `b/c = ${(tb / tc).toFixed(3)} (no ratio to (a): tm failed)`);
+  table.push(lastA ? `a/c = ${ac.toFixed(3)}    peak RSS (a) = ${fmtBytes(rss)}` : 'no ratio: tm failed');
   if (lastA) {
     table.push('');
     table.push("where (a) spends its time (tm's own lines, last run; models run 4 at a time, so their times overlap; 'queued': waiting for DuckDB):");
@@ -406,30 +313,28 @@ function summarize(
     table.push(`  process start/exit outside tm's total: ${startup.toFixed(2)} s`);
   }
   table.push('');
-  table.push('(b) per mart (CREATE TABLE AS + key + index, 4 sessions at once): ' + MARTS.map((m) => `${m.name.replace('mart_', '')} ${lastB.martSeconds[m.name].toFixed(2)}`).join(', '));
   table.push('(c) DuckDB per step: ' + Object.entries(lastC.computeSeconds).map(([k, v]) => `${k.replace('mart_', '')} ${v.toFixed(2)}`).join(', '));
   table.push('');
   const sameAll = (xs: (number | undefined)[]) => xs.every((x) => x === xs[0]);
   table.push(
     ...padTable([
-      ['rows per mart', '(a) tm', '(b) dbt-style', '(c) floor', ''],
+      ['rows per mart', '(a) tm', '(c) floor', ''],
       ...MARTS.map((m) => {
         const x = firstA?.counts.marts[m.name];
-        const [y, z] = [bs[0].counts.marts[m.name], cs[0].counts.marts[m.name]];
-        const builds = [...(x ? [x] : []), y, z];
+        const z = cs[0].counts.marts[m.name];
+        const builds = [...(x ? [x] : []), z];
         const same = sameAll(builds.map((b) => b.rows)) && sameAll(builds.map((b) => b.checksum));
-        return [m.name, x ? fmtCount(x.rows) : '?', fmtCount(y.rows), fmtCount(z.rows), same ? 'same' : '<<< MISMATCH'];
+        return [m.name, x ? fmtCount(x.rows) : '?', fmtCount(z.rows), same ? 'same' : '<<< MISMATCH'];
       }),
       [
-        'valid events', fmtCount(firstA?.counts.validEvents ?? NaN), fmtCount(bs[0].counts.validEvents ?? NaN), fmtCount(cs[0].counts.validEvents ?? NaN),
-        sameAll([...(firstA ? [firstA.counts.validEvents] : []), bs[0].counts.validEvents, cs[0].counts.validEvents]) ? 'same' : '<<< MISMATCH',
+        'valid events', fmtCount(firstA?.counts.validEvents ?? NaN), fmtCount(cs[0].counts.validEvents ?? NaN),
+        sameAll([...(firstA ? [firstA.counts.validEvents] : []), cs[0].counts.validEvents]) ? 'same' : '<<< MISMATCH',
       ],
     ]),
   );
   if (rowDiffs) table.push(`row-by-row check (EXCEPT ALL): ${Object.entries(rowDiffs).map(([pair, d]) => `${pair}: ${Object.values(d).reduce((s, n) => s + n, 0)} differing rows`).join('; ')}`);
 
   const targets: TargetCheck[] = [
-    { name: 'a/b (tm vs dbt-style in PostgreSQL)', value: ab, limit: TARGET_AB, pass: ab <= TARGET_AB },
     { name: 'a/c (tm vs DuckDB+COPY floor)', value: ac, limit: TARGET_AC, pass: ac <= TARGET_AC },
     { name: 'peak RSS of (a), MiB', value: rss / 1024 ** 2, limit: TARGET_RSS_BYTES / 1024 ** 2, unit: 'MiB', pass: rss <= TARGET_RSS_BYTES },
   ];
@@ -439,9 +344,7 @@ function summarize(
     postgres_settings: settings,
     duckdb_settings: DUCK_SETTINGS,
     a_seconds: num(ta),
-    b_seconds: tb,
     c_seconds: tc,
-    ratio_a_b: num(ab),
     ratio_a_c: num(ac),
     peak_rss_a_bytes: num(rss),
     rss_method: firstA?.run.rssMethod ?? null,
@@ -450,7 +353,6 @@ function summarize(
         seconds: x.seconds, tm_seconds: x.run.tmSeconds, peak_rss_bytes: x.run.maxRssBytes, source_line: x.run.sourceLine,
         source_seconds: x.run.sourceSeconds, models: x.run.models, counts: x.counts,
       })),
-      b: bs.map((x) => ({ seconds: x.seconds, phases: x.phases, mart_seconds: x.martSeconds, raw_rows: x.rawRows, counts: x.counts })),
       c: cs.map((x) => ({ seconds: x.seconds, phases: x.phases, compute_seconds: x.computeSeconds, counts: x.counts })),
     },
     row_diffs: rowDiffs,

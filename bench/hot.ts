@@ -138,7 +138,7 @@ async function writeWindowFiles(root: string, startMs: number): Promise<void> {
 }
 
 /** A file of EVENTS_PER_FILE events inside minute `m` of `day` (its own sessions, keys and documents). */
-async function writeMinuteFile(root: string, day: string, m: number): Promise<{ minute: string; path: string }> {
+export async function writeMinuteFile(root: string, day: string, m: number): Promise<{ minute: string; path: string }> {
   const start = Date.parse(`${day}T00:00:00Z`) + m * 60_000;
   const rows: EventRow[] = Array.from({ length: EVENTS_PER_FILE }, (_, i) => ({
     dedup_key: `bench-hot-${day}-${m}-${i}`,

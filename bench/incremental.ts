@@ -96,7 +96,7 @@ function padRows(rows: string[][]): string[] {
 }
 
 /** 40 events of the day's first file under new keys, written atomically (dot name, then rename) as upstream does. */
-async function writeLateFile(root: string, day: string, name: string): Promise<void> {
+export async function writeLateFile(root: string, day: string, name: string): Promise<void> {
   const dir = path.join(root, `event_date=${day}`);
   const tmp = path.join(dir, `.${name}.tmp`);
   const db = await DuckDBInstance.create(':memory:');

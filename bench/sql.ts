@@ -1,10 +1,9 @@
 /**
- * SQL of the two reference builds of the four cold marts (shared/spec/marts.md section 4):
- *  - (b) "dbt-postgres": raw events COPYed into PostgreSQL, dedup + contract rules + marts as
- *    `CREATE TABLE AS` inside PostgreSQL, keys added afterwards (what dbt models + post-hooks do);
- *  - (c) "floor": the same results computed by DuckDB alone (the project's model SQL, inlined).
- * Both follow the source contract of project.yml: rows breaking a rule are dropped, copies of a
+ * SQL of the floor build of the four cold marts (shared/spec/marts.md section 4): the same results
+ * computed by DuckDB alone (the project's model SQL, inlined), loaded with COPY, keys built after.
+ * It follows the source contract of project.yml: rows breaking a rule are dropped, copies of a
  * dedup_key collapse to the valid copy with the earliest event_ts, then the smallest file path.
+ * (The dbt-postgres build of the same marts is a real dbt project: bench/peers/dbt.)
  */
 
 export interface MartSpec {
@@ -120,56 +119,6 @@ FROM stg_events GROUP BY event_date, document_id`,
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL side
-
-/** (b) The raw landing table: every column of the stream plus the file each row came from. */
-export const PG_RAW_DDL = `CREATE TABLE raw_events (
-  dedup_key text, event_ts timestamp, event_date date, session_id text, document_id bigint,
-  url text, title text, doi text, clinical_areas text, keywords text, _file text
-)`;
-
-/**
- * (b) stg_events as a dbt model materialized as a table: the contract rules as a WHERE clause and
- * the dedup as DISTINCT ON (earliest event_ts, then the smallest file path, byte order).
- */
-export function pgStgSql(now: string): string {
-  return `CREATE TABLE stg_events AS
-SELECT DISTINCT ON (dedup_key) dedup_key, event_ts, event_date, session_id, document_id::int AS document_id, title, clinical_areas
-FROM raw_events
-WHERE dedup_key IS NOT NULL AND event_ts IS NOT NULL AND session_id IS NOT NULL AND document_id IS NOT NULL
-  AND length(session_id) <= 50 AND event_date = event_ts::date
-  AND event_ts <= TIMESTAMP ${sq(now)} + interval '5 minutes'
-ORDER BY dedup_key, event_ts, _file COLLATE "C"`;
-}
-
-/** (b) The four marts as PostgreSQL SELECTs over stg_events, typed as the spec's DDL. */
-export const PG_MART_SQL: Readonly<Record<string, string>> = {
-  mart_session_analysis: `SELECT session_id::varchar(50) AS session_id, event_date, count(*)::int AS click_count,
-  count(DISTINCT document_id)::int AS unique_docs, min(event_ts) AS first_click_ts, max(event_ts) AS last_click_ts,
-  trunc(extract(epoch FROM max(event_ts) - min(event_ts)))::int AS session_duration_sec
-FROM stg_events GROUP BY session_id, event_date`,
-  mart_daily_traffic: `WITH hourly AS (
-  SELECT event_date, extract(hour FROM event_ts)::int AS event_hour, count(*) AS events FROM stg_events GROUP BY 1, 2
-), peak AS (
-  SELECT DISTINCT ON (event_date) event_date, event_hour AS peak_hour FROM hourly ORDER BY event_date, events DESC, event_hour ASC
-), totals AS (
-  SELECT event_date, count(*)::int AS total_events, count(DISTINCT session_id)::int AS unique_sessions,
-         count(DISTINCT document_id)::int AS unique_documents
-  FROM stg_events GROUP BY event_date
-)
-SELECT t.event_date, t.total_events, t.unique_sessions, t.unique_documents, p.peak_hour FROM totals t JOIN peak p USING (event_date)`,
-  mart_clinical_areas: `WITH areas AS (
-  SELECT DISTINCT e.dedup_key, e.event_date, e.session_id, trim(a.area) AS clinical_area
-  FROM stg_events e CROSS JOIN LATERAL unnest(string_to_array(e.clinical_areas, ',')) AS a(area)
-  WHERE trim(a.area) <> ''
-)
-SELECT event_date, clinical_area::varchar(100) AS clinical_area, count(*)::int AS search_count,
-       count(DISTINCT session_id)::int AS unique_sessions
-FROM areas WHERE length(clinical_area) <= 100 GROUP BY 1, 2`,
-  mart_popular_documents: `SELECT event_date, document_id,
-  left((array_agg(title ORDER BY event_ts DESC, dedup_key COLLATE "C" DESC))[1], 500)::varchar(500) AS title,
-  count(*)::int AS view_count, count(DISTINCT session_id)::int AS unique_sessions
-FROM stg_events GROUP BY event_date, document_id`,
-};
 
 /** Typed, unindexed table for a mart (the floor's load target). */
 export function pgCreateTableSql(m: MartSpec): string {
