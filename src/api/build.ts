@@ -77,11 +77,11 @@ async function scheduleBuildTests(planned: PlannedRun, options: BuildOptions): P
   const missing = [...new Set(tests.flatMap((t) => t.sources))].filter((s) => !sources.has(s)).map((s) => project.manifest.sources.get(s)!);
   if (missing.length) {
     const setup = { projectDir: project.project.projectDir, stateDir: stateDirOf(project.project.projectDir), values: plan.values, log };
-    for (const [name, prepared] of await prepareSources(runtime.duck, project.manifest, missing, setup)) sources.set(name, prepared);
+    for (const [name, prepared] of await prepareSources(runtime.engines.sources, project.manifest, missing, setup)) sources.set(name, prepared);
   }
   if (options.storeFailures || tests.some((t) => t.storeFailures)) await ensureAuditSchema(runtime.target);
   const ctx = {
-    manifest: project.manifest, target: runtime.target, duck: runtime.duck, templates: planned.templates, sources, values: plan.values,
+    manifest: project.manifest, target: runtime.target, duck: runtime.engines.sources, templates: planned.templates, sources, values: plan.values,
     storeFailures: options.storeFailures ?? false, compiledDir: path.join(project.targetDir, 'compiled'),
   };
   log(`${tests.length} test${tests.length === 1 ? '' : 's'} selected`);

@@ -1,11 +1,12 @@
-import type { DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, withSession, type Target } from '../engines/target.js';
 import { elapsedSince, formatCount, type Log } from '../core/progress.js';
 import { inputsOf } from '../graph/temp-models.js';
 import type { Manifest, ModelNode, SourceDaysOf, SourceNode } from '../manifest/types.js';
 import { changedPartitions, clockOfPartialRead, nowRules, unionOfParts, type PartitionChange, type PartitionedRead } from '../plan/changed-partitions.js';
-import { partitionColumnOf, filesOf, incrementalConfigOf, summarize, type ObservedState } from '../plan/plan-run.js';
+import { incrementalConfigOf, partitionColumnOf } from '../manifest/kind-facts.js';
+import { filesOf, summarize, type ObservedState } from '../plan/plan-run.js';
 import type { SourceStep } from '../plan/types.js';
 import { keyIndexFile, openKeyIndex, type KeyIndex } from '../sources/key-index.js';
 import { prepareSource, readParquetRows, type PreparedSource } from '../sources/prepare-source.js';
@@ -16,7 +17,7 @@ import type { PartStat } from '../state/partition-state.js';
 import type { SeenFile } from '../state/store.js';
 
 export interface PartitionedSourceInput {
-  readonly duck: DuckSession;
+  readonly duck: SqlSession;
   readonly target: Target;
   readonly manifest: Manifest;
   readonly source: SourceNode;

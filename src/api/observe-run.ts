@@ -1,6 +1,7 @@
 import { renderConfigTemplate } from '../compile/render-model.js';
 import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
-import type { DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
+import { traitsOf } from '../engines/compute/traits.js';
 import { withSession } from '../engines/target.js';
 import { errorMessage, TmError } from '../core/errors.js';
 import { elapsedSince, formatCount, type Log } from '../core/progress.js';
@@ -9,9 +10,8 @@ import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import type { PartitionedRead } from '../plan/changed-partitions.js';
 import { dateOf, dayBefore, earliest, isIsoDate, latest } from '../plan/clock.js';
 import { diffFiles, isEmptyDiff } from '../plan/file-diff.js';
-import {
-  filesOf, incrementalConfigOf, partitionColumnOf, previousProgress, relationOf, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState,
-} from '../plan/plan-run.js';
+import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
+import { filesOf, previousProgress, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState } from '../plan/plan-run.js';
 import { sqlTimestamp } from '../plan/time.js';
 import type { SourceStep } from '../plan/types.js';
 import { incrementalValues, modelFingerprint } from '../plan/values.js';
@@ -87,7 +87,7 @@ export async function observeRun(input: ObserveInput): Promise<RunObservation> {
     const stored = await readStoredState(runtime.target, [...active, ...partitioned].map((m) => m.name), [...active.map(relationOf), ...partitioned.map((m) => m.name)]);
     const partStats = partitioned.length ? await withSession(runtime.target, (s) => readPartStats(s, runtime.target.schema, partitioned.map((m) => m.name))) : undefined;
     const state: ObservedState = { ...stored, locked, partStats };
-    const duck = await runtime.duck.connect();
+    const duck = await runtime.engines.sources.connect();
     cleanups.push(async () => duck.close());
     const hb = await templatesFor(manifest);
     const run: RunContext = { input, state, active, duck, hb, stateId, cleanups };
@@ -107,7 +107,7 @@ interface RunContext {
   readonly state: ObservedState;
   /** Incremental models whose lock this run holds. */
   readonly active: readonly ModelNode[];
-  readonly duck: DuckSession;
+  readonly duck: SqlSession;
   readonly hb: TemplateEnv;
   readonly stateId?: string;
   readonly cleanups: (() => Promise<void>)[];
@@ -130,7 +130,7 @@ function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], active:
   const live = models.filter((m) => !locked.has(m.name));
   const full = new Set(live.filter((m) => m.config.materialized !== 'temp' && !incrementalConfigOf(m)).flatMap((m) => [...inputsOf(manifest, m).sources]));
   const windowable = new Set(active.flatMap((m) => [...inputsOf(manifest, m).sources]));
-  const names = new Set([...windowable, ...live.filter((m) => m.config.engine === 'duckdb').flatMap((m) => m.sources)]);
+  const names = new Set([...windowable, ...live.filter((m) => traitsOf(m.config.engine).readsSources).flatMap((m) => m.sources)]);
   return [...names].flatMap((n) => {
     const source = manifest.sources.get(n);
     if (!source) return [];
@@ -282,7 +282,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
 async function readInFull(run: RunContext, source: SourceNode): Promise<{ prepared: PreparedSource; step: SourceStep }> {
   const { ctx, log, runtime, now } = run.input;
   const projectDir = ctx.project.projectDir;
-  const one = await prepareSources(runtime.duck, ctx.manifest, [source], { projectDir, stateDir: stateDirOf(projectDir), values: { now: sqlTimestamp(now) }, log });
+  const one = await prepareSources(runtime.engines.sources, ctx.manifest, [source], { projectDir, stateDir: stateDirOf(projectDir), values: { now: sqlTimestamp(now) }, log });
   const prepared = one.get(source.name)!;
   return { prepared, step: { name: source.name, windowed: false, files: summarize(prepared.files.map((f) => ({ size: f.size, part: partOf(source, f) }))), read: true } };
 }
@@ -348,7 +348,7 @@ async function openCache(run: RunContext, source: SourceNode, location: SourceLo
   const stamp = run.stateId ?? 'no-state';
   const file = process.env.TM_SOURCE_CACHE === 'off' || !run.stateId ? undefined : sourceCacheFile(stateDirOf(ctx.project.projectDir), source, identity);
   const key = `${file ?? 'memory'}\n${source.location}`;
-  const byDuck = attached.get(runtime.duck) ?? new Map<string, SourceCache>();
+  const byDuck = attached.get(runtime.engines.sources) ?? new Map<string, SourceCache>();
   const reuse = run.input.keptRuntime ? byDuck.get(key) : undefined;
   if (reuse && reuse.stamp === stamp && reuse.persistent === (file !== undefined)) return { cache: reuse, file };
   if (reuse) {
@@ -358,7 +358,7 @@ async function openCache(run: RunContext, source: SourceNode, location: SourceLo
   const cache = await openSourceCache(run.duck, source, location, { file, stamp });
   if (run.input.keptRuntime && cache.persistent) {
     byDuck.set(key, cache);
-    attached.set(runtime.duck, byDuck);
+    attached.set(runtime.engines.sources, byDuck);
   } else run.cleanups.push(() => cache.close(run.duck));
   return { cache, file };
 }

@@ -13,7 +13,8 @@ import { tempAncestors } from '../graph/temp-models.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
-import { incrementalConfigOf, planRun } from '../plan/plan-run.js';
+import { incrementalConfigOf } from '../manifest/kind-facts.js';
+import { planRun } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
@@ -139,9 +140,9 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
   // the marts back. A failed quarantine still fails the run, once the models are done.
   const [quarantine, models] = await Promise.allSettled([
-    quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log),
+    quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
-      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
+      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
       sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
     }),
   ]);

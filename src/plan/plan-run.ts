@@ -1,4 +1,6 @@
 import { inputsOf, tempAncestors, type ModelInputs } from '../graph/temp-models.js';
+import { traitsOf } from '../engines/compute/traits.js';
+import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
 import type { IncrementalConfig, Manifest, ModelNode } from '../manifest/types.js';
 import type { ListedFile } from '../sources/types.js';
 import type { PartStat } from '../state/partition-state.js';
@@ -60,15 +62,6 @@ export interface PlanInput {
   readonly threads?: number;
 }
 
-export function incrementalConfigOf(model: ModelNode): IncrementalConfig | undefined {
-  return 'incremental' in model.config.kind ? model.config.kind.incremental : undefined;
-}
-
-/** The table an incremental model writes, and whose lock it takes: its own, or the one it reconciles. */
-export function relationOf(model: ModelNode): string {
-  return incrementalConfigOf(model)?.reconciles ?? model.name;
-}
-
 /** The model's last progress, unless it starts over (full refresh, or its table is gone). */
 export function previousProgress(model: ModelNode, state: Omit<ObservedState, 'locked'>, fullRefresh: boolean): ModelProgress | undefined {
   return fullRefresh || !state.existing.has(relationOf(model)) ? undefined : state.progress.get(model.name);
@@ -125,8 +118,8 @@ export function planRun(input: PlanInput): RunPlan {
  */
 function duckSlotsFor(steps: readonly ModelStep[], sources: readonly SourceStep[], input: PlanInput): number {
   const threads = input.threads ?? 1;
-  const inDuck = steps.filter((s) => s.action === 'build' && s.model.config.engine === 'duckdb');
-  if (threads <= 1 || inDuck.length < 2 || !input.batchBytes || inDuck.some((s) => s.model.refs.length > 0)) return 1;
+  const heavy = steps.filter((s) => s.action === 'build' && traitsOf(s.model.config.engine).heavyQueries);
+  if (threads <= 1 || heavy.length < 2 || !input.batchBytes || heavy.some((s) => s.model.refs.length > 0)) return 1;
   const bytes = sources.reduce((n, s) => n + (s.read ? s.files.bytes : 0), 0);
   return bytes * threads <= input.batchBytes ? threads : 1;
 }
@@ -169,7 +162,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
     isIncremental,
     files: summarize(files),
     // A reconciliation never empties the table it rewrites, not even on a full refresh: its rows stay visible.
-    thisRows: model.config.engine === 'duckdb' && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental || (tableExists && config.reconciles !== undefined) } : undefined,
+    thisRows: traitsOf(model.config.engine).importsTargetRows && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental || (tableExists && config.reconciles !== undefined) } : undefined,
     stateWrite: {
       model: model.name,
       clockReached: clock ?? null,
@@ -184,11 +177,6 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
       add: previous ? diff.added : files,
     },
   };
-}
-
-export function partitionColumnOf(model: ModelNode): string | undefined {
-  const kind = model.config.kind;
-  return kind.materialized === 'replace' ? kind.partitionBy : undefined;
 }
 
 /**
@@ -211,8 +199,8 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
     at: now, modelHash: partitionedFingerprint(model, manifest), runId: input.runId,
   };
   const read = reads[0]!;
-  // Batches cut a DuckDB query; a model computed in PostgreSQL runs as one statement.
-  const budget = model.config.engine === 'duckdb' ? input.batchBytes : undefined;
+  // Batches cut a heavy query (DuckDB's); a model computed in the target runs as one statement.
+  const budget = traitsOf(model.config.engine).heavyQueries ? input.batchBytes : undefined;
   if (reads.length === 1 && read.parts !== undefined && change.kind === 'parts') {
     const parts = new Set(read.parts);
     const recomputed = files.filter((f) => parts.has(f.part));

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplateEnv } from '../compile/template-env.js';
-import type { DuckDb } from '../engines/duckdb.js';
+import type { ComputeEngine } from '../engines/compute/types.js';
 import { transaction, type Target, type TargetSession } from '../engines/target.js';
 import { errorMessage } from '../core/errors.js';
 import { elapsedSince } from '../core/progress.js';
@@ -16,7 +16,7 @@ import type { QualityTest, TestOutcome } from './types.js';
 export interface TestRunContext {
   readonly manifest: Manifest;
   readonly target: Target;
-  readonly duck: DuckDb;
+  readonly duck: ComputeEngine;
   readonly templates: TemplateEnv;
   /** Sources prepared in DuckDB (for tests on sources). */
   readonly sources: ReadonlyMap<string, PreparedSource>;

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
-import type { DuckDb } from '../engines/duckdb.js';
+import { traitsOf } from '../engines/compute/traits.js';
+import type { ComputeEngine } from '../engines/compute/types.js';
 import { errorMessage, TmError } from '../core/errors.js';
 import { elapsedSince, formatCount, type Log } from '../core/progress.js';
 import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
@@ -31,14 +32,14 @@ export async function openLocationFor(source: SourceNode, projectDir: string, st
   });
 }
 
-/** Sources read (in DuckDB) by the given models. */
+/** Sources read by the given models (those on an engine that reads sources). */
 export function sourcesOf(manifest: Manifest, models: readonly ModelNode[]): SourceNode[] {
-  const names = new Set(models.filter((m) => m.config.engine === 'duckdb').flatMap((m) => m.sources));
+  const names = new Set(models.filter((m) => traitsOf(m.config.engine).readsSources).flatMap((m) => m.sources));
   return [...names].map((n) => manifest.sources.get(n)!).filter(Boolean);
 }
 
 /** Prepares each source once per run and prints what was read and what was left out. */
-export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: readonly SourceNode[], setup: SourceSetup): Promise<Map<string, PreparedSource>> {
+export async function prepareSources(duck: ComputeEngine, manifest: Manifest, sources: readonly SourceNode[], setup: SourceSetup): Promise<Map<string, PreparedSource>> {
   const prepared = new Map<string, PreparedSource>();
   const session = await duck.connect();
   try {
