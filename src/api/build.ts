@@ -73,7 +73,7 @@ async function scheduleBuildTests(planned: PlannedRun, options: BuildOptions): P
   const ofTemps = collectTests(project.manifest).filter((t) => t.refs.length > 0 && t.refs.every((r) => temps.has(r)));
   const tests = [...new Map([...selection.tests, ...ofTemps].map((t) => [t.uniqueId, t])).values()];
   // Tests on a source that no selected model reads still need it prepared.
-  const sources = new Map(planned.observation.prepared);
+  const sources = new Map((await planned.ingest()).sources);
   const missing = [...new Set(tests.flatMap((t) => t.sources))].filter((s) => !sources.has(s)).map((s) => project.manifest.sources.get(s)!);
   if (missing.length) {
     const setup = { projectDir: project.project.projectDir, stateDir: stateDirOf(project.project.projectDir), values: plan.values, log };

@@ -14,13 +14,15 @@ import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
 import { incrementalConfigOf } from '../manifest/kind-facts.js';
-import { planRun } from '../plan/plan-run.js';
+import { planRun, withReadStats } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
-import { sourceRelation } from '../sources/prepare-source.js';
+import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
+import { readPlannedSources } from '../sources/read-planned.js';
+import { stateDirOf } from '../project/state-dir.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
-import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
+import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
@@ -60,6 +62,17 @@ export interface PlannedRun {
   readonly log: Log;
   readonly startedAt: Date;
   readonly started: number;
+  /**
+   * Reads the sources the observation deferred (once; never for a dry run): every source the run reads,
+   * prepared, and the plan with the stats of the days read.
+   */
+  readonly ingest: () => Promise<IngestedRun>;
+}
+
+/** A planned run once its sources are read. */
+export interface IngestedRun {
+  readonly sources: ReadonlyMap<string, PreparedSource>;
+  readonly plan: RunPlan;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
@@ -87,7 +100,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
     const observation = await observeRun({
-      ctx, runtime, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
+      manifest: ctx.manifest, projectDir: ctx.project.projectDir, target: runtime.target, engine: runtime.engines.sources, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
       readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
     });
     try {
@@ -96,7 +109,9 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started };
+      let ingested: Promise<IngestedRun> | undefined;
+      const ingest = () => (ingested ??= ingestSources(ctx, runtime, observation, plan, log));
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest };
     } catch (err) {
       await observation.release();
       throw err;
@@ -134,8 +149,8 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
 
 /** Quarantine, execute the plan (with `extraNodes` among the models), remember what was seen, write run_results.json. */
 export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly extraNodes?: readonly ExtraNode[]; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
-  const { ctx, runtime, observation, plan, log } = planned;
-  const sources = observation.prepared;
+  const { ctx, runtime, observation, log } = planned;
+  const { sources, plan } = await planned.ingest();
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
   // the marts back. A failed quarantine still fails the run, once the models are done.
@@ -165,6 +180,16 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   });
   log(summaryLine('models', modelResults, seconds));
   return results;
+}
+
+/** The execution's first step: the source reads the plan deferred, then the plan completed with what they found. */
+async function ingestSources(ctx: ProjectContext, runtime: Runtime, observation: RunObservation, plan: RunPlan, log: Log): Promise<IngestedRun> {
+  if (!observation.deferred.length) return { sources: observation.prepared, plan };
+  const projectDir = ctx.project.projectDir;
+  const read = await readPlannedSources(observation.deferred, {
+    engine: runtime.engines.sources, manifest: ctx.manifest, projectDir, stateDir: stateDirOf(projectDir), values: { now: plan.values.now }, log,
+  });
+  return { sources: new Map([...observation.prepared, ...read.prepared]), plan: withReadStats(plan, ctx.manifest, read.stats) };
 }
 
 export async function closePlannedRun(planned: PlannedRun): Promise<void> {

@@ -242,6 +242,21 @@ export function batchesOf(column: string, files: readonly { readonly size: numbe
   return bounds.length ? { column, bounds } : undefined;
 }
 
+/**
+ * The plan once the reads it deferred ran: a partition-aware step records the stats of the days its
+ * source's read found (the read runs after planning, so the planner left them empty).
+ */
+export function withReadStats(plan: RunPlan, manifest: Manifest, stats: ReadonlyMap<string, readonly PartStat[]>): RunPlan {
+  if (!stats.size) return plan;
+  const steps = plan.steps.map((step) => {
+    if (!step.partitionState) return step;
+    const [source] = inputsOf(manifest, step.model).sources;
+    const read = stats.get(source);
+    return read ? { ...step, partitionState: { ...step.partitionState, stats: read } } : step;
+  });
+  return { ...plan, steps };
+}
+
 /** True when every selected model that reads this temp model (directly or through temp models) has nothing to do. */
 function onlyFeeds(manifest: Manifest, temp: ModelNode, models: readonly ModelNode[], idle: (name: string) => boolean): boolean {
   const readers = models.filter((m) => m.config.materialized !== 'temp' && tempAncestors(manifest, m).some((t) => t.name === temp.name));

@@ -16,6 +16,8 @@ export interface SourceSetup {
   readonly values: Readonly<Record<string, string>>;
   readonly log: Log;
   readonly filterFor?: (source: SourceNode) => PartitionFilter | undefined;
+  /** Files already listed (by the run's observation), per source: they are not listed again. */
+  readonly listed?: ReadonlyMap<string, readonly ListedFile[]>;
 }
 
 /** Opens a source's location with the engine's S3 settings (env `TM_S3_*` / AWS chain). */
@@ -52,7 +54,7 @@ export async function prepareSources(duck: ComputeEngine, manifest: Manifest, so
       const schemas = filter ? undefined : await openSchemaMemo(schemaMemoFile(setup.stateDir, source));
       let result: PreparedSource;
       try {
-        result = await prepareSource(session, source, location, { filter, schemas, renderRule: ruleRenderer(manifest, source, setup.values, hb) });
+        result = await prepareSource(session, source, location, { filter, files: setup.listed?.get(source.name), schemas, renderRule: ruleRenderer(manifest, source, setup.values, hb) });
         schemas?.retain(result.files);
         await schemas?.save();
       } catch (err) {
