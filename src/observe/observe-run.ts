@@ -229,7 +229,13 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
   const guessClock = latest([...state.progress.values()].map((p) => p.clockReached));
   const partitionedReads = new Map<string, PartitionedRead>();
   const fullListings = new Map<string, readonly ListedFile[]>();
+  const clockReads = new Map<string, PreparedSource>();
   for (const { source, windowed, forActive } of sources) {
+    // The incremental models need the clock before planning. A source that other models read whole is read
+    // once the run is planned; only its newest partitions are read now, as the hot tier's window, for the clock.
+    const clockOnly = !windowed && forActive && source.datePartition !== undefined && source.clockColumn !== undefined;
+    if (clockOnly) clockReads.set(source.name, await readClockWindow(run, source, guessClock));
+    const defer = !forActive || clockOnly;
     const allReaders = input.models.filter((m) => m.config.materialized !== 'temp' && !state.locked.has(m.name) && inputsOf(manifest, m).sources.has(source.name));
     if (!windowed && hasPartitionedReader(allReaders)) {
       const location = await locationOf(run, source);
@@ -241,7 +247,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
       fullListings.set(source.name, read.listed);
       steps.push(daysStep(source, read));
       const parts = read.fullBecause === undefined ? read.days : undefined;
-      if (!forActive) {
+      if (defer) {
         deferred.push({ kind: 'days', read });
         partitionedReads.set(source.name, { parts, stats: [], changes, fullBecause: read.fullBecause });
         continue;
@@ -256,7 +262,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
       continue;
     }
     if (!windowed) {
-      const full = forActive ? await readInFull(run, source) : await deferFull(run, source);
+      const full = defer ? await deferFull(run, source) : await readInFull(run, source);
       if ('prepared' in full) prepared.set(source.name, full.prepared);
       else {
         deferred.push(full.read);
@@ -293,19 +299,49 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
     });
   }
   // One stream clock for the run: the newest valid event the incremental models can see.
-  const clock = latest(sources.filter((s) => s.forActive).map((s) => prepared.get(s.source.name)?.clock));
+  const read = new Map([...prepared, ...clockReads]);
+  const clock = latest(sources.filter((s) => s.forActive).map((s) => read.get(s.source.name)?.clock));
   const since = await sinceOf(run, () => clock);
   return {
     sources: {
       idle: false, clock, since,
       listed: new Map([...[...prepared].map(([name, p]) => [name, fullListings.get(name) ?? p.files] as const), ...fullListings]),
-      validRows: new Map([...prepared].map(([name, p]) => [name, p.validRows])),
+      validRows: new Map([...read].map(([name, p]) => [name, p.validRows])),
       sources: steps,
       partitioned: partitionedReads,
     },
     prepared,
     deferred,
   };
+}
+
+/**
+ * The stream clock of a source read whole after planning: its newest partitions, from the first day the
+ * incremental models read at that clock (as `prepareWindowedSource` finds it), through a cache kept in
+ * memory for this read only (the hot tier's cache file keeps its own window).
+ */
+async function readClockWindow(run: RunContext, source: SourceNode, guessClock: string | undefined): Promise<PreparedSource> {
+  const { manifest, log, now } = run.input;
+  const readers = run.active.filter((m) => inputsOf(manifest, m).sources.has(source.name));
+  const started = performance.now();
+  const location = await locationOf(run, source);
+  const cache = await openSourceCache(run.duck, source, location, { stamp: 'clock' });
+  try {
+    const result = await prepareWindowedSource({
+      duck: run.duck, source: source as SourceNode & { datePartition: string }, location, cache,
+      renderRule: ruleRenderer(manifest, source, { now: sqlTimestamp(now) }),
+      earliestNeeded: async (clock) => earliest([...(await sinceOf(run, () => clock, readers)).values()]) ?? clock,
+      guessClock,
+    });
+    const window = result.fromPart ? `partitions from ${result.fromPart} (of ${formatCount(result.partitions)})` : 'all files';
+    log(`source ${source.name}: clock ${result.prepared.clock ?? '-'} from ${window}, ${formatCount(cache.stats.filesRead)} files read for the clock in ${elapsedSince(started).toFixed(2)}s`);
+    return result.prepared;
+  } catch (err) {
+    throw asSourceError(source, err);
+  } finally {
+    // Its rows served the clock only: the models read the source as the planned read prepares it.
+    await cache.close(run.duck);
+  }
 }
 
 /** Every file of the source, checked, flagged and deduplicated in DuckDB. */
