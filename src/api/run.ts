@@ -6,7 +6,7 @@ import type { TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../core/errors.js';
 import { startRunRecord } from '../core/cancel.js';
 import { elapsedSince, type Log } from '../core/progress.js';
-import { executePlan, type ExtraNode } from '../execute/run-plan.js';
+import { executePlan, type TestRunner } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
 import { tempAncestors } from '../graph/temp-models.js';
@@ -19,7 +19,7 @@ import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
-import { readPlannedSources } from '../sources/read-planned.js';
+import { readPlannedSources, type ReadSources } from '../sources/read-planned.js';
 import { stateDirOf } from '../project/state-dir.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
@@ -66,7 +66,7 @@ export interface PlannedRun {
    * Reads the sources the observation deferred (once; never for a dry run): every source the run reads,
    * prepared, and the plan with the stats of the days read.
    */
-  readonly ingest: () => Promise<IngestedRun>;
+  readonly ingest: (plan: RunPlan) => Promise<IngestedRun>;
 }
 
 /** A planned run once its sources are read. */
@@ -109,8 +109,11 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      let ingested: Promise<IngestedRun> | undefined;
-      const ingest = () => (ingested ??= ingestSources(ctx, runtime, observation, plan, log));
+      let read: Promise<ReadSources> | undefined;
+      const ingest = async (current: RunPlan): Promise<IngestedRun> => {
+        const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
+        return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
+      };
       return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest };
     } catch (err) {
       await observation.release();
@@ -147,10 +150,10 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
   }
 }
 
-/** Quarantine, execute the plan (with `extraNodes` among the models), remember what was seen, write run_results.json. */
-export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly extraNodes?: readonly ExtraNode[]; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
+/** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
+export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
   const { ctx, runtime, observation, log } = planned;
-  const { sources, plan } = await planned.ingest();
+  const { sources, plan } = await planned.ingest(planned.plan);
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
   // the marts back. A failed quarantine still fails the run, once the models are done.
@@ -158,7 +161,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
-      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
+      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests,
     }),
   ]);
   if (models.status === 'rejected') throw models.reason;
@@ -182,14 +185,12 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   return results;
 }
 
-/** The execution's first step: the source reads the plan deferred, then the plan completed with what they found. */
-async function ingestSources(ctx: ProjectContext, runtime: Runtime, observation: RunObservation, plan: RunPlan, log: Log): Promise<IngestedRun> {
-  if (!observation.deferred.length) return { sources: observation.prepared, plan };
+/** The execution's first step: the source reads the plan deferred. */
+function readDeferred(ctx: ProjectContext, runtime: Runtime, observation: RunObservation, plan: RunPlan, log: Log): Promise<ReadSources> {
   const projectDir = ctx.project.projectDir;
-  const read = await readPlannedSources(observation.deferred, {
+  return readPlannedSources(observation.deferred, {
     engine: runtime.engines.sources, manifest: ctx.manifest, projectDir, stateDir: stateDirOf(projectDir), values: { now: plan.values.now }, log,
   });
-  return { sources: new Map([...observation.prepared, ...read.prepared]), plan: withReadStats(plan, ctx.manifest, read.stats) };
 }
 
 export async function closePlannedRun(planned: PlannedRun): Promise<void> {

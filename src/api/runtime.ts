@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { openEngineTable, type EngineTable } from '../engines/compute/index.js';
 import { quoteIdent } from '../core/sql-quote.js';
-import { openPostgresTarget } from '../engines/postgres.js';
+import { openTargetOf } from '../engines/open-target.js';
 import { withSession, type Target, type TargetSession } from '../engines/target.js';
 import { onCancel } from '../core/cancel.js';
 import type { Log } from '../core/progress.js';
@@ -28,16 +28,8 @@ export interface RunScope {
 }
 
 export async function openTarget(config: TargetConfig, threads: number, run?: RunScope): Promise<Target> {
-  if (config.type === 'pglite') {
-    // Loaded only for a PGlite target: a PostgreSQL run (a hot cycle) does not pay for its WASM.
-    const { openPgliteTarget } = await import('../engines/pglite.js');
-    return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema, scratchDir: run?.scratchDir });
-  }
   // Each running model may hold one session and borrow more to build indexes in parallel.
-  return openPostgresTarget({
-    name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1),
-    applicationName: run ? applicationNameOf(run.runId) : undefined, scratchDir: run?.scratchDir,
-  });
+  return openTargetOf(config, { maxSessions: Math.max(4, threads * 2 + 1), applicationName: run ? applicationNameOf(run.runId) : undefined, scratchDir: run?.scratchDir });
 }
 
 const stdoutLog: Log = (line) => process.stdout.write(line + '\n');

@@ -11,7 +11,7 @@ import { TmError, errorMessage } from '../core/errors.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import { isIncremental } from '../manifest/kind-facts.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
-import type { ModelStep, RunPlan } from '../plan/types.js';
+import type { ModelStep, RunPlan, TestStep } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { recordCheck } from '../state/store.js';
 import { strategyFor } from '../materialize/index.js';
@@ -32,21 +32,15 @@ export interface ExecuteInput {
   readonly threads: number;
   readonly compiledDir: string;
   readonly log: Log;
-  /** Nodes scheduled with the models (`tm build`: the tests). */
-  readonly extraNodes?: readonly ExtraNode[];
+  /** Runs the plan's tests (`tm build`), when it has some. */
+  readonly tests?: TestRunner;
 }
 
-/** A node run among the models, e.g. a test: after the models it reads, before the models it blocks. */
-export interface ExtraNode {
-  readonly id: string;
-  readonly name: string;
-  /** Selected models it runs after. */
-  readonly dependsOn: readonly string[];
-  /** Selected models that wait for it, and are skipped (with their descendants) when it fails. */
-  readonly blocks: readonly string[];
-  readonly run: () => Promise<'success' | 'error'>;
-  /** Called instead of `run` when something upstream failed; `cause` is that node's name. */
-  readonly skip: (cause: string) => void;
+/** How the executor runs a test step, or records it skipped. */
+export interface TestRunner {
+  run(step: TestStep): Promise<'success' | 'error'>;
+  /** Instead of `run` when something upstream failed (`cause` is that node's name) or the step says why it skips. */
+  skip(step: TestStep, cause: string): void;
 }
 
 /**
@@ -113,19 +107,26 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
   };
 
   try {
-    const extras = new Map((input.extraNodes ?? []).map((e) => [e.id, e]));
-    const blockedBy = (id: string) => [...extras.values()].filter((e) => e.blocks.includes(id)).map((e) => e.id);
+    const tests = new Map((plan.tests ?? []).map((t) => [t.id, t]));
+    const runTest = (t: TestStep): Promise<'success' | 'error'> => {
+      if (!input.tests) throw new TmError(`test '${t.name}' is planned but the run has no test runner`);
+      return input.tests.run(t);
+    };
+    const blockedBy = (id: string) => [...tests.values()].filter((t) => t.blocks.includes(id)).map((t) => t.id);
     await runInOrder(
       [
         ...plan.steps.map((s) => ({ id: s.model.uniqueId, dependsOn: [...parentsOf(graph, s.model.uniqueId), ...blockedBy(s.model.uniqueId)] })),
-        ...[...extras.values()].map((e) => ({ id: e.id, dependsOn: e.dependsOn })),
+        ...[...tests.values()].map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
       ],
       input.threads,
-      (id) => extras.get(id)?.run() ?? runStep(steps.get(id)!),
+      (id) => {
+        const test = tests.get(id);
+        return test ? runTest(test) : runStep(steps.get(id)!);
+      },
       (id, cause) => {
-        const causeName = steps.get(cause)?.model.name ?? extras.get(cause)?.name ?? cause;
-        const extra = extras.get(id);
-        if (extra) return extra.skip(causeName);
+        const causeName = steps.get(cause)?.model.name ?? tests.get(cause)?.name ?? cause;
+        const test = tests.get(id);
+        if (test) return input.tests?.skip(test, causeName);
         const model = steps.get(id)!.model;
         results.set(id, { unique_id: id, name: model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `skipped: upstream '${causeName}' failed` });
         log(modelLine(indexOf.get(id)!, total, 'SKIP', model.name, `upstream ${causeName} failed`, 0));

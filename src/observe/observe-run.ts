@@ -20,7 +20,7 @@ import { prepareSource, readParquetRows, type PreparedSource } from '../sources/
 import { asSourceError, describePreparedSource, openLocationFor, prepareSources, ruleRenderer } from '../sources/prepare-sources.js';
 import type { ListedFile, SourceLocation } from '../sources/types.js';
 import { openSourceCache, sourceCacheFile, type SourceCache } from '../sources/window-cache.js';
-import { prepareWindowedSource } from '../sources/windowed-source.js';
+import { prepareWindowedSource } from './windowed-source.js';
 import { lockModels } from '../state/locks.js';
 import { ensurePartitionState, readPartStats } from '../state/partition-state.js';
 import { ensureState, readStateId, stateSchemaOf } from '../state/store.js';

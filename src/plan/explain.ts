@@ -25,8 +25,15 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
     const sql = options.sql?.get(step.model.name);
     if (sql !== undefined) lines.push(...sql.trimEnd().split('\n').map((l) => `      | ${l}`));
   }
+  const nameOf = new Map(plan.steps.map((s) => [s.model.uniqueId, s.model.name]));
+  const names = (ids: readonly string[]) => ids.map((id) => nameOf.get(id) ?? id).join(', ');
+  for (const t of plan.tests ?? []) {
+    const when = t.skipReason ? `skip: ${t.skipReason}` : t.dependsOn.length ? `after ${names(t.dependsOn)}` : 'first';
+    lines.push(`  test ${t.name} ${when}${t.blocks.length ? ` (blocks ${names(t.blocks)})` : ''}`);
+  }
   const count = (a: string) => plan.steps.filter((s) => s.action === a).length;
-  lines.push(`${count('build')} to build, ${count('check')} to check, ${count('skip')} to skip`);
+  const tests = plan.tests?.length ? `, ${plan.tests.length} test${plan.tests.length === 1 ? '' : 's'}` : '';
+  lines.push(`${count('build')} to build, ${count('check')} to check, ${count('skip')} to skip${tests}`);
   return lines;
 }
 

@@ -22,6 +22,21 @@ export interface RunPlan {
   readonly steps: readonly ModelStep[];
   /** DuckDB queries of models that run at once: 1, or the run's threads when its inputs are small. */
   readonly duckSlots: number;
+  /** `tm build`'s tests, run among the models (plan/test-steps.ts); none for `tm run`. */
+  readonly tests?: readonly TestStep[];
+}
+
+/** A test run among the models: after the models it reads, before the models it blocks. */
+export interface TestStep {
+  /** The test's unique id. */
+  readonly id: string;
+  readonly name: string;
+  /** Selected models (unique ids) it runs after. */
+  readonly dependsOn: readonly string[];
+  /** Selected models (unique ids) that wait for it, and are skipped (with their descendants) when it fails. */
+  readonly blocks: readonly string[];
+  /** Skipped without running, and why (a source of which the run reads no row). */
+  readonly skipReason?: string;
 }
 
 /** A source as the run reads it: which files, and for the hot tier which window of partitions. */

@@ -20,6 +20,14 @@ export interface EngineTable {
   close(): void;
 }
 
+/**
+ * The engine that reads sources, on its own, outside a run: `tm init` writes its sample Parquet with it,
+ * `tm debug` checks it. Close it when done.
+ */
+export async function openSourceEngine(settings: DuckDbSettings): Promise<ComputeEngine> {
+  return duckDbEngine(await openDuckDb(settings));
+}
+
 /** Opens the engines of one run: a DuckDB with `duckdb` settings, and the target for the in-target engine. */
 export async function openEngineTable(duckdb: DuckDbSettings, target: Target): Promise<EngineTable> {
   const duck = await openDuckDb(duckdb);
