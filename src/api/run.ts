@@ -16,7 +16,7 @@ import { explainPlan } from '../plan/explain.js';
 import { incrementalConfigOf } from '../manifest/kind-facts.js';
 import { planRun, withReadStats } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
-import type { RunPlan } from '../plan/types.js';
+import { addsToStoredRows, stateWriteOf, type RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
 import { readPlannedSources, type ReadSources } from '../sources/read-planned.js';
@@ -169,7 +169,8 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   const quarantined = quarantine.value;
   const modelResults = models.value;
   for (const [i, step] of plan.steps.entries()) {
-    if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
+    const write = stateWriteOf(step);
+    if (write && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], write);
   }
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
@@ -208,7 +209,7 @@ export function printPlan(planned: PlannedRun): RunPlan {
   if (options.showSql) {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
       sql.set(step.model.name, renderModelSql(planned.templates, {
-        model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: step.isIncremental,
+        model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
         values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
       }));
     }

@@ -10,7 +10,7 @@ import type { Manifest, ModelNode } from '../manifest/types.js';
 import { strategyFor } from '../materialize/index.js';
 import { replacePartitions } from '../materialize/replace-partitions.js';
 import type { MaterializeResult, ModelResult, Relation } from '../materialize/types.js';
-import type { ModelStep } from '../plan/types.js';
+import { addsToStoredRows, stateWriteOf, type ModelStep } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 
 /** What running one model needs besides its step: the run's connections and its engines' stores. */
@@ -43,11 +43,13 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   const compiledPath = path.join(env.compiledDir, model.path);
   if (traits.store === 'run') for (const r of model.refs) await env.ensureInStore(engine, session, r);
   const relation: Relation = { schema: target.schema, name: step.relationName, qualified: qualified(target.schema, step.relationName) };
-  if (step.thisRows) {
-    await session.importTargetRows({ target, from: step.thisRows.exists ? relation.qualified : undefined, columns: model.columns, into: step.thisRows.table, scratch: env.scratch });
+  const thisRows = step.kind === 'incremental' ? step.thisRows : undefined;
+  if (thisRows) {
+    await session.importTargetRows({ target, from: thisRows.exists ? relation.qualified : undefined, columns: model.columns, into: thisRows.table, scratch: env.scratch });
   }
+  const days = step.kind === 'partitioned' ? step : undefined;
   const renderInput = {
-    model, manifest, schema: target.schema, relationName: step.relationName, isIncremental: step.isIncremental, values: step.values,
+    model, manifest, schema: target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step), values: step.values,
     sourceRelation: (name: string) => env.sources.get(name)?.relation,
   };
   const sql = renderModelSql(env.templates, renderInput);
@@ -65,7 +67,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   };
 
   // A partition-aware model that recomputed some days replaces those days in its table; else its kind's strategy.
-  const strategy = step.partitions ? replacePartitions : strategyFor(model.config.materialized);
+  const strategy = days?.partitions ? replacePartitions : strategyFor(model.config.materialized);
   const heavy = env.heavy(model);
   let computed: ComputedRows | undefined;
   let result: ModelResult;
@@ -80,7 +82,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
     };
   } else {
     const keep = traits.store === 'run' && env.keptInStore(model.name);
-    const rows = await inEngine(() => session.compute({ model, sql, batches: step.batches, keep, heavy }));
+    const rows = await inEngine(() => session.compute({ model, sql, batches: days?.batches, keep, heavy }));
     computed = rows;
     if (keep) env.markInStore(engine, model.name);
     result = {
@@ -90,8 +92,8 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   }
   try {
     return await strategy.apply({
-      model, target, relation, result, runId: env.runId, fullRefresh: env.fullRefresh, values: step.values, state: step.stateWrite,
-      partitionState: step.partitionState, partitions: step.partitions,
+      model, target, relation, result, runId: env.runId, fullRefresh: env.fullRefresh, values: step.values, state: stateWriteOf(step),
+      partitionState: days?.partitionState, partitions: days?.partitions,
       render: (template, extra) => renderModelConfigSql(env.templates, renderInput, template, extra),
     });
   } finally {

@@ -93,7 +93,8 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
     try {
       const result = await buildModel(step, env, engine, session);
       if (strategyFor(model.config.materialized).lives === 'target') noteCommitted(model.name);
-      const batches = step.batches ? ` (${step.batches.bounds.length + 1} batches of days)` : '';
+      const cut = step.kind === 'partitioned' ? step.batches : undefined;
+      const batches = cut ? ` (${cut.bounds.length + 1} batches of days)` : '';
       finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`) + batches, { rows: result.rows, deleted: result.deleted });
       return 'success';
     } catch (err) {

@@ -10,6 +10,7 @@ import { dateOf, earliest, sameInstant, snapshotOf } from './clock.js';
 import { describeDiff, diffFiles, isEmptyDiff } from './file-diff.js';
 import { sqlTimestampText } from './time.js';
 import type { FileSummary, ModelStep, RunPlan, SourceStep } from './types.js';
+import type { DayBatches } from '../engines/compute/batches.js';
 import { baseValues, clockValues, hotStartFor, incrementalValues, modelFingerprint, thisRowsTable } from './values.js';
 
 /** tm's state in the target, as read before planning. */
@@ -96,7 +97,7 @@ export function planRun(input: PlanInput): RunPlan {
   const steps = models.map((model): ModelStep => {
     const step = decided.get(model.name);
     if (step) return step;
-    const base = { model, values: runValues, isIncremental: false, relationName: model.name, recordsCheck: false };
+    const base = { kind: 'full' as const, model, values: runValues, relationName: model.name, recordsCheck: false };
     if (input.state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
     if (model.config.materialized === 'temp' && onlyFeeds(manifest, model, models, idleReader)) {
       return { ...base, action: 'check', reason: 'not needed: its readers have nothing new' };
@@ -131,7 +132,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
   const previous = previousProgress(model, state, fullRefresh);
   const clock = sources.clock;
   const values = { ...runValues, ...incrementalValues(model, config, clock, previous) };
-  const base = { model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
+  const base = { kind: 'incremental' as const, model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
   if (state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
   if (sources.idle) return { ...base, action: 'check', reason: 'no new files', recordsCheck: true };
   const check = (reason: string): ModelStep => ({ ...base, action: 'check', reason, recordsCheck: true });
@@ -187,7 +188,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
 function planPartitioned(input: PlanInput, model: ModelNode, column: string, values: Readonly<Record<string, string>>, now: string): ModelStep {
   const { manifest, state, sources } = input;
   const inputs = inputsOf(manifest, model);
-  const base = { model, values, isIncremental: false, relationName: model.name, recordsCheck: false };
+  const base = { kind: 'partitioned' as const, model, values, relationName: model.name, recordsCheck: false };
   const reads = [...inputs.sources].map((name) => sources.partitioned?.get(name));
   const change = reads[0]?.changes.get(model.name);
   if (!change || reads.some((r) => r === undefined)) return { ...base, action: 'build', reason: 'full recompute' };
@@ -225,7 +226,7 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
  * Batches of whole days, each reading at most `budget` bytes of files (a day larger than that is a batch
  * alone): their upper bounds, none when one batch holds every day.
  */
-export function batchesOf(column: string, files: readonly { readonly size: number; readonly part: string }[], budget: number | undefined): ModelStep['batches'] {
+export function batchesOf(column: string, files: readonly { readonly size: number; readonly part: string }[], budget: number | undefined): DayBatches | undefined {
   if (!budget) return undefined;
   const bytes = new Map<string, number>();
   for (const f of files) if (f.part) bytes.set(f.part, (bytes.get(f.part) ?? 0) + f.size);
@@ -249,7 +250,7 @@ export function batchesOf(column: string, files: readonly { readonly size: numbe
 export function withReadStats(plan: RunPlan, manifest: Manifest, stats: ReadonlyMap<string, readonly PartStat[]>): RunPlan {
   if (!stats.size) return plan;
   const steps = plan.steps.map((step) => {
-    if (!step.partitionState) return step;
+    if (step.kind !== 'partitioned' || !step.partitionState) return step;
     const [source] = inputsOf(manifest, step.model).sources;
     const read = stats.get(source);
     return read ? { ...step, partitionState: { ...step.partitionState, stats: read } } : step;
