@@ -101,7 +101,7 @@ async function prepareDuckInputs(
   const sourceNames = new Set<string>();
   for (const t of tests) {
     const placement = placeTest(t, ctx.manifest);
-    if (placement.engine !== 'duckdb') continue;
+    if (placement.runs !== 'in-source-engine') continue;
     for (const name of placement.tempModels) {
       const model = ctx.manifest.models.get(name);
       if (model?.config.materialized !== 'temp') continue;
