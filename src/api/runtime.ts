@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { openEngineTable, type EngineTable } from '../engines/compute/index.js';
+import { openEngineTable } from '../engines/compute/index.js';
+import type { EngineTable } from '../engines/compute/types.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { openTargetOf } from '../engines/open-target.js';
 import { withSession, type Target, type TargetSession } from '../engines/target.js';

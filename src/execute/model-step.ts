@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import type { EngineTable } from '../engines/compute/index.js';
 import type { ComputedRows, ComputeEngine, ComputeRequest, ComputeSession } from '../engines/compute/types.js';
 import { qualified, type Target } from '../engines/target.js';
 import { errorMessage, TmError } from '../core/errors.js';
@@ -17,7 +16,6 @@ import type { PreparedSource } from '../sources/prepare-source.js';
 export interface StepEnv {
   readonly manifest: Manifest;
   readonly target: Target;
-  readonly engines: EngineTable;
   readonly templates: TemplateEnv;
   readonly sources: ReadonlyMap<string, PreparedSource>;
   readonly runId: string;

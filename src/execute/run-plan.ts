@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import type { EngineTable } from '../engines/compute/index.js';
 import { traitsOf } from '../engines/compute/traits.js';
-import type { ComputeEngine } from '../engines/compute/types.js';
+import type { ComputeEngine, EngineTable } from '../engines/compute/types.js';
 import { withSession, type Target } from '../engines/target.js';
 import { TmError, errorMessage } from '../core/errors.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
@@ -163,7 +162,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
   // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
   const queued = new Map<string, number>();
   return {
-    manifest, target: input.target, engines: input.engines, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
+    manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
     compiledDir: input.compiledDir, scratch, queued,
     heavy: (model) => (work) => {
       const waitStart = performance.now();

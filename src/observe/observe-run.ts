@@ -49,9 +49,10 @@ export interface ObserveInput {
 }
 
 /**
- * What the planner needs, read from the target and the sources' listings; the sources whose rows the stream
- * clock needs (those of the active incremental models) are already read (`prepared`), the others are
- * `deferred`: plain data saying what to read, carried out once the run is planned (never by a dry run).
+ * What the planner needs, read from the target and the sources' listings. The sources only the active
+ * incremental models read are read already, their window (`prepared`: the stream clock needs their rows).
+ * The others are `deferred`: plain data saying what to read, carried out once the run is planned (never by
+ * a dry run); of such a source that incremental models read too, only the newest partitions were read, for the clock.
  */
 export interface RunObservation {
   readonly state: ObservedState;

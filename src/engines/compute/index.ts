@@ -8,17 +8,9 @@ import type { Target } from '../target.js';
 import { duckDbEngine } from './duckdb.js';
 import { inTargetEngine } from './in-target.js';
 import { ENGINE_NAMES, sourceEngineTraits } from './traits.js';
-import type { ComputeEngine, EngineName } from './types.js';
+import type { ComputeEngine, EngineName, EngineTable } from './types.js';
 
-export interface EngineTable {
-  /** The engine a model's `engine:` names. */
-  get(name: EngineName): ComputeEngine;
-  /** The engine tm reads source files with: the source step, the window cache, file schemas, tests over sources. */
-  readonly sources: ComputeEngine;
-  /** Interrupts every engine's statements in flight (a cancelled run). */
-  interrupt(): void;
-  close(): void;
-}
+export type { EngineTable };
 
 /**
  * The engine that reads sources, on its own, outside a run: `tm init` writes its sample Parquet with it,

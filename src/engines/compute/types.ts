@@ -7,10 +7,20 @@
  * models' results are computed and from where they are exported to the target, or it runs inside the
  * target itself (PostgreSQL/PGlite), where a model's query is loaded by `INSERT ... SELECT`.
  *
- * Adding an engine: give it traits (its dialect and what it can do), implement `ComputeEngine` and
- * `ComputeSession`, register both in the table. A result computed elsewhere than DuckDB (Spark writing
- * Parquet into an output folder) reaches the target through `parquetRows` (engines/compute/parquet-rows.ts):
- * the run's DuckDB reads the Parquet, casts it to the model's contract and COPYs it in.
+ * Adding an engine (e.g. Spark over Spark Connect):
+ * - traits (engines/compute/traits.ts): its name (add it to `ComputeEngine` in manifest/types.ts), a label,
+ *   `store: 'run'` (a Spark session keeps temporary views for the run), `heavyQueries` when its queries should
+ *   take the run's slot and may be cut into batches of days, and its dialect (quoting, contract types);
+ * - `ComputeEngine`/`ComputeSession`: `compute` runs the model's SQL remotely and writes the result as
+ *   Parquet into an output folder, then returns `parquetRows(...)` (engines/compute/parquet-rows.ts): the run's
+ *   DuckDB reads those files, casts them to the model's contract and COPYs them into the target; `keep` makes a
+ *   temporary view; `importTargetRows` loads a target table into the session (or refuses); `interrupt` cancels
+ *   the remote operations; `run`/`all` run plain statements;
+ * - register it in `openEngineTable` (engines/compute/index.ts).
+ * Sources: the run prepares them (rules, deduplication) on `EngineTable.sources` (DuckDB), and `{{source}}`
+ * renders that engine's relation, so today only a model on that engine reads sources (`readsSources`). An
+ * engine that reads sources itself needs its own dialect of the source step (sources/prepare-source.ts is
+ * written against `SqlSession`, with DuckDB's SQL).
  */
 import type { ColumnSpec, ComputeEngine as EngineName, ModelNode } from '../../manifest/types.js';
 import type { Target, TargetSession } from '../target.js';
@@ -124,6 +134,17 @@ export interface ComputeEngine {
   readonly traits: EngineTraits;
   connect(): Promise<ComputeSession>;
   /** Interrupts the statements running on every session (a run cancelled by a signal). */
+  interrupt(): void;
+  close(): void;
+}
+
+/** The engines of a run, by the name `engine:` gives (opened by engines/compute/index.ts). */
+export interface EngineTable {
+  /** The engine a model's `engine:` names. */
+  get(name: EngineName): ComputeEngine;
+  /** The engine tm reads source files with: the source step, the window cache, file schemas, tests over sources. */
+  readonly sources: ComputeEngine;
+  /** Interrupts every engine's statements in flight (a cancelled run). */
   interrupt(): void;
   close(): void;
 }
