@@ -2,7 +2,7 @@
  * Facts every stage reads off a model's kind (manifest/types.ts `KindConfig`), in one place: whether it
  * is incremental, which table it writes, whether it is partition-aware.
  */
-import type { IncrementalConfig, ModelNode } from './types.js';
+import type { IncrementalConfig, ModelNode, SourceDaysOf } from './types.js';
 
 export function incrementalConfigOf(model: ModelNode): IncrementalConfig | undefined {
   return 'incremental' in model.config.kind ? model.config.kind.incremental : undefined;
@@ -22,4 +22,9 @@ export function relationOf(model: ModelNode): string {
 export function partitionColumnOf(model: ModelNode): string | undefined {
   const kind = model.config.kind;
   return kind.materialized === 'replace' ? kind.partitionBy : undefined;
+}
+
+/** The table and column naming the days an incremental model reads of its source (`source_days_of`), if any. */
+export function sourceDaysOf(model: ModelNode): SourceDaysOf | undefined {
+  return incrementalConfigOf(model)?.sourceDaysOf;
 }

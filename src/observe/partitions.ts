@@ -2,9 +2,9 @@ import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { qualified, withSession, type Target } from '../engines/target.js';
 import { inputsOf } from '../graph/temp-models.js';
-import { incrementalConfigOf, partitionColumnOf } from '../manifest/kind-facts.js';
-import type { Manifest, ModelNode, SourceDaysOf, SourceNode } from '../manifest/types.js';
-import { changedPartitions, nowRules, unionOfParts, type PartitionChange } from '../plan/changed-partitions.js';
+import { partitionColumnOf, sourceDaysOf } from '../manifest/kind-facts.js';
+import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
+import { changedPartitions, fullReadReason, nowRules, unionOfParts, type PartitionChange } from '../plan/changed-partitions.js';
 import { filesOf, type ObservedState } from '../plan/plan-run.js';
 import { keyIndexFile, openKeyIndex, type KeyIndex } from '../sources/key-index.js';
 import { asSourceError } from '../sources/prepare-sources.js';
@@ -72,7 +72,7 @@ async function changedDays(input: PartitionedSourceInput): Promise<PartitionedOb
   );
   const rules = nowRules(source.rules);
   const full = (fullBecause: string, keysRead = 0): PartitionedObservation => ({ read: { source: source.name, listed, fullBecause, days: [], files: [], nowRules: rules, keysRead }, changes });
-  const because = whyFull(readers, changes, manifest);
+  const because = fullReadReason(readers, changes, manifest);
   if (because) return full(because);
   // The key index is opened only when some days may be read alone (a full read fills it from the rows it loads).
   const schemas = await openSchemaMemo(schemaMemoFile(input.stateDir, source));
@@ -106,23 +106,9 @@ async function changedDays(input: PartitionedSourceInput): Promise<PartitionedOb
   }
 }
 
-/** Why every file must be read: a reader that reads every day, a model to rebuild in full, no usable key index. */
-function whyFull(readers: readonly ModelNode[], changes: ReadonlyMap<string, PartitionChange>, manifest: Manifest): string | undefined {
-  const everyDay = readers.filter((m) => partitionColumnOf(m) === undefined && daysOf(m) === undefined);
-  if (everyDay.length) return `${everyDay.map((m) => m.name).join(', ')} read${everyDay.length === 1 ? 's' : ''} every day`;
-  const several = readers.filter((m) => partitionColumnOf(m) !== undefined && inputsOf(manifest, m).sources.size > 1);
-  if (several.length) return `${several[0].name} reads several sources`;
-  for (const [name, c] of changes) if (c.kind === 'full') return `${name}: ${c.reason}`;
-  return undefined;
-}
-
-function daysOf(model: ModelNode): SourceDaysOf | undefined {
-  return incrementalConfigOf(model)?.sourceDaysOf;
-}
-
 /** The UTC days held in the tables named by the readers' `source_days_of` (none when a table does not exist yet). */
 async function daysHeldBy(target: Target, readers: readonly ModelNode[]): Promise<string[]> {
-  const wanted = [...new Map(readers.flatMap((m) => (daysOf(m) ? [daysOf(m)!] : [])).map((d) => [`${d.model}.${d.column}`, d])).values()];
+  const wanted = [...new Map(readers.flatMap((m) => (sourceDaysOf(m) ? [sourceDaysOf(m)!] : [])).map((d) => [`${d.model}.${d.column}`, d])).values()];
   if (!wanted.length) return [];
   return withSession(target, async (session) => {
     const out: string[] = [];
