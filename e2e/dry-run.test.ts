@@ -39,6 +39,9 @@ describe('the plan, printed', () => {
     expect(cold.code, cold.stdout + cold.stderr).toBe(0);
     expect(cold.stdout).toMatch(/mart_daily_traffic\s+build replace\s+first run \(reads 1 file of 2020-11-10/);
     expect(cold.stdout).toMatch(/reconcile_traffic_minute\s+check upsert\s+nothing to reconcile: mart_realtime_traffic_minute did not exist before this run \(its first build reads all the data\)/);
+    // tm build's tests are plan steps: the dry run lists each, with the models it runs after.
+    expect(cold.stdout).toMatch(/\n {2}test not_null_mart_daily_traffic_\w+ after mart_daily_traffic/);
+    expect(cold.stdout).toMatch(/\d+ to build, \d+ to check, \d+ to skip, \d+ tests\nDry run: nothing was written to the target\./);
     expect(await schemasOfTest()).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import { renderModelSql } from '../compile/render-model.js';
 import { createTemplateEnv } from '../compile/template-env.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
-import { incrementalConfigOf } from '../plan/plan-run.js';
+import { incrementalConfigOf } from '../manifest/kind-facts.js';
 import { parseNow, sqlTimestampText } from '../plan/time.js';
 import { baseValues, clockValues, incrementalValues } from '../plan/values.js';
 import { sourceRelation } from '../sources/prepare-source.js';

@@ -4,7 +4,7 @@ import { collectTests } from '../quality/collect-tests.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
-import { openDuckDb } from '../engines/duckdb.js';
+import { openSourceEngine } from '../engines/compute/index.js';
 import { mkdir } from 'node:fs/promises';
 
 export interface DebugCheck {
@@ -48,7 +48,7 @@ export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
   }
   try {
     await mkdir(config.duckdb.tempDirectory, { recursive: true });
-    const duck = await openDuckDb(config.duckdb);
+    const duck = await openSourceEngine(config.duckdb);
     const s = await duck.connect();
     const [row] = await s.all<{ v: string; tz: string }>(`SELECT version() AS v, current_setting('TimeZone') AS tz`);
     duck.close();

@@ -9,7 +9,7 @@ import { freshnessOf, type Freshness } from '../state/freshness.js';
 import { renderDocsPage } from '../docs/render-page.js';
 import { serveDocs, type DocsServer } from '../docs/serve.js';
 import { TmError } from '../core/errors.js';
-import { incrementalConfigOf } from '../plan/plan-run.js';
+import { incrementalConfigOf } from '../manifest/kind-facts.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectConfig } from '../project/load-project.js';
 import { collectTests } from '../quality/collect-tests.js';

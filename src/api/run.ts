@@ -6,20 +6,23 @@ import type { TemplateEnv } from '../compile/template-env.js';
 import { EXIT_FAILED, EXIT_OK } from '../core/errors.js';
 import { startRunRecord } from '../core/cancel.js';
 import { elapsedSince, type Log } from '../core/progress.js';
-import { executePlan, type ExtraNode } from '../execute/run-plan.js';
+import { executePlan, type TestRunner } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
 import { tempAncestors } from '../graph/temp-models.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
-import { incrementalConfigOf, planRun } from '../plan/plan-run.js';
+import { incrementalConfigOf } from '../manifest/kind-facts.js';
+import { planRun, withReadStats } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
-import type { RunPlan } from '../plan/types.js';
+import { addsToStoredRows, stateWriteOf, type RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
-import { sourceRelation } from '../sources/prepare-source.js';
+import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
+import { readPlannedSources, type ReadSources } from '../sources/read-planned.js';
+import { stateDirOf } from '../project/state-dir.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
-import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
+import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { counted } from '../core/plural.js';
@@ -61,6 +64,17 @@ export interface PlannedRun {
   readonly log: Log;
   readonly startedAt: Date;
   readonly started: number;
+  /**
+   * Reads the sources the observation deferred (once; never for a dry run): every source the run reads,
+   * prepared, and the plan with the stats of the days read.
+   */
+  readonly ingest: (plan: RunPlan) => Promise<IngestedRun>;
+}
+
+/** A planned run once its sources are read. */
+export interface IngestedRun {
+  readonly sources: ReadonlyMap<string, PreparedSource>;
+  readonly plan: RunPlan;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
@@ -88,7 +102,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
     const observation = await observeRun({
-      ctx, runtime, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
+      manifest: ctx.manifest, projectDir: ctx.project.projectDir, target: runtime.target, engine: runtime.engines.sources, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
       readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
     });
     try {
@@ -97,7 +111,12 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started };
+      let read: Promise<ReadSources> | undefined;
+      const ingest = async (current: RunPlan): Promise<IngestedRun> => {
+        const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
+        return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
+      };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest };
     } catch (err) {
       await observation.release();
       throw err;
@@ -133,18 +152,18 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
   }
 }
 
-/** Quarantine, execute the plan (with `extraNodes` among the models), remember what was seen, write run_results.json. */
-export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly extraNodes?: readonly ExtraNode[]; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
-  const { ctx, runtime, observation, plan, log } = planned;
-  const sources = observation.prepared;
+/** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
+export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
+  const { ctx, runtime, observation, log } = planned;
+  const { sources, plan } = await planned.ingest(planned.plan);
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
   // the marts back. A failed quarantine still fails the run, once the models are done.
   const [quarantine, models] = await Promise.allSettled([
-    quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log),
+    quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
-      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
-      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
+      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
+      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests,
     }),
   ]);
   if (models.status === 'rejected') throw models.reason;
@@ -152,7 +171,8 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   const quarantined = quarantine.value;
   const modelResults = models.value;
   for (const [i, step] of plan.steps.entries()) {
-    if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
+    const write = stateWriteOf(step);
+    if (write && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], write);
   }
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
@@ -167,6 +187,14 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   log(summaryLine('model', modelResults, seconds));
   for (const line of failedModelsRecap(modelResults, plan.steps.map((s) => s.model))) log(line);
   return results;
+}
+
+/** The execution's first step: the source reads the plan deferred. */
+function readDeferred(ctx: ProjectContext, runtime: Runtime, observation: RunObservation, plan: RunPlan, log: Log): Promise<ReadSources> {
+  const projectDir = ctx.project.projectDir;
+  return readPlannedSources(observation.deferred, {
+    engine: runtime.engines.sources, manifest: ctx.manifest, projectDir, stateDir: stateDirOf(projectDir), values: { now: plan.values.now }, log,
+  });
 }
 
 export async function closePlannedRun(planned: PlannedRun): Promise<void> {
@@ -184,7 +212,7 @@ export function printPlan(planned: PlannedRun): RunPlan {
   if (options.showSql) {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
       sql.set(step.model.name, renderModelSql(planned.templates, {
-        model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: step.isIncremental,
+        model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
         values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
       }));
     }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { openDuckDb, type DuckDb } from '../engines/duckdb.js';
+import { openEngineTable } from '../engines/compute/index.js';
+import type { EngineTable } from '../engines/compute/types.js';
 import { quoteIdent } from '../core/sql-quote.js';
-import { openPostgresTarget } from '../engines/postgres.js';
+import { openTargetOf } from '../engines/open-target.js';
 import { withSession, type Target, type TargetSession } from '../engines/target.js';
 import { onCancel } from '../core/cancel.js';
 import type { Log } from '../core/progress.js';
@@ -10,13 +11,14 @@ import { openRunFolders } from '../execute/scratch.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
 import { applicationNameOf, openRunRegistry, type RunRegistry } from '../state/run-registry.js';
 
-/** The open connections of one command: the target database and a DuckDB for compute. */
+/** The open connections of one command: the target database and the compute engines (a DuckDB, the target). */
 export interface Runtime {
   /** Id of this run (of the process's runtime, across `--every` cycles): names its folders, lock and backends. */
   readonly runId: string;
   readonly config: TargetConfig;
   readonly target: Target;
-  readonly duck: DuckDb;
+  /** The table of compute engines `engine:` names; `engines.sources` reads the source files. */
+  readonly engines: EngineTable;
   close(): Promise<void>;
 }
 
@@ -27,16 +29,8 @@ export interface RunScope {
 }
 
 export async function openTarget(config: TargetConfig, threads: number, run?: RunScope): Promise<Target> {
-  if (config.type === 'pglite') {
-    // Loaded only for a PGlite target: a PostgreSQL run (a hot cycle) does not pay for its WASM.
-    const { openPgliteTarget } = await import('../engines/pglite.js');
-    return openPgliteTarget({ name: config.name, dataDir: config.path, schema: config.schema, scratchDir: run?.scratchDir });
-  }
   // Each running model may hold one session and borrow more to build indexes in parallel.
-  return openPostgresTarget({
-    name: config.name, url: config.url, schema: config.schema, maxSessions: Math.max(4, threads * 2 + 1),
-    applicationName: run ? applicationNameOf(run.runId) : undefined, scratchDir: run?.scratchDir,
-  });
+  return openTargetOf(config, { maxSessions: Math.max(4, threads * 2 + 1), applicationName: run ? applicationNameOf(run.runId) : undefined, scratchDir: run?.scratchDir });
 }
 
 const stdoutLog: Log = (line) => process.stdout.write(line + '\n');
@@ -80,8 +74,8 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     undo.push(() => opened.close());
     // Fail fast, before any work, when the target cannot be reached.
     await withSession(opened, (session) => session.query('SELECT 1'));
-    const duck: DuckDb = await openDuckDb({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true });
-    undo.push(() => duck.close());
+    const engines = await openEngineTable({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true }, opened);
+    undo.push(() => engines.close());
     if (write) {
       await options.writesAfter;
       await withSession(opened, (session) => ensureTargetSchema(session, opened.schema));
@@ -91,8 +85,8 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     const target: Target = registry ? { ...opened, staging: registry } : opened;
     // A signal cancels the statements in flight: PostgreSQL's from another session, DuckDB's by interrupt.
     if (registry) undo.push(onCancel(() => registry.cancelInFlight()));
-    undo.push(onCancel(() => duck.interrupt()));
-    return { runId, config, target, duck, close: closeAll };
+    undo.push(onCancel(() => engines.interrupt()));
+    return { runId, config, target, engines, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

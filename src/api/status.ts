@@ -5,7 +5,7 @@ import { loadTargetConfig } from '../project/load-profile.js';
 import { readAllProgress, stateExists } from '../state/store.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
-import { incrementalConfigOf } from '../plan/plan-run.js';
+import { incrementalConfigOf } from '../manifest/kind-facts.js';
 import { parseNow } from '../plan/time.js';
 import { freshnessOf } from '../state/freshness.js';
 

@@ -70,7 +70,7 @@ export async function test(options: TestOptions): Promise<TestRunOutcome> {
     const failedTemp = new Set(modelResults.filter((r) => r.status !== 'success').map((r) => r.name));
     const runnable = tests.filter((t) => !t.refs.some((r) => failedTemp.has(r)));
     const testCtx = {
-      manifest: ctx.manifest, target: runtime.target, duck: runtime.duck, templates, sources, values,
+      manifest: ctx.manifest, target: runtime.target, duck: runtime.engines.sources, templates, sources, values,
       storeFailures: options.storeFailures ?? false, compiledDir: path.join(ctx.targetDir, 'compiled'),
     };
     const ran = await runTests(runnable, testCtx, threads, log);
@@ -101,7 +101,7 @@ async function prepareDuckInputs(
   const sourceNames = new Set<string>();
   for (const t of tests) {
     const placement = placeTest(t, ctx.manifest);
-    if (placement.engine !== 'duckdb') continue;
+    if (placement.runs !== 'in-source-engine') continue;
     for (const name of placement.tempModels) {
       const model = ctx.manifest.models.get(name);
       if (model?.config.materialized !== 'temp') continue;
@@ -114,7 +114,7 @@ async function prepareDuckInputs(
   const needed = [...sourcesOf(ctx.manifest, temps), ...[...sourceNames].map((n) => ctx.manifest.sources.get(n)!)];
   const unique = [...new Map(needed.map((s) => [s.name, s])).values()];
   const stateDir = stateDirOf(ctx.project.projectDir);
-  const sources = await prepareSources(runtime.duck, ctx.manifest, unique, { projectDir: ctx.project.projectDir, stateDir, values, log });
+  const sources = await prepareSources(runtime.engines.sources, ctx.manifest, unique, { projectDir: ctx.project.projectDir, stateDir, values, log });
   for (const s of sources.values()) for (const line of excludedFileLines(s)) log(line);
   if (temps.length === 0) return { sources, modelResults: [] };
   // Temp models read nothing incremental: the plan builds each of them.
@@ -125,7 +125,7 @@ async function prepareDuckInputs(
     sources: { idle: false, since: new Map(), listed: new Map(), validRows: new Map(), sources: [] },
   });
   const modelResults = await executePlan({
-    plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates, sources, threads,
+    plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates, sources, threads,
     compiledDir: path.join(ctx.targetDir, 'compiled'), log,
   });
   return { sources, modelResults };

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, type DuckDb, type DuckSession } from '../engines/duckdb.js';
-import { pgContractGuard, pgContractViolation } from './contract-check.js';
+import { pgContractGuard, pgContractViolation } from '../engines/compute/lossless-cast.js';
 import { formatEngineError } from './format-engine-error.js';
 
 /** DuckDB's own errors on rendered SQL, placed back in the template (front matter and mustaches above). */

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { lineInYamlEntry } from '../core/yaml-entry-line.js';
-import { pgContractViolation } from './contract-check.js';
+import { pgContractViolation } from '../engines/compute/lossless-cast.js';
 import { templatePositionOf } from './source-map.js';
 
 export interface ModelSqlContext {

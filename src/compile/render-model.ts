@@ -1,4 +1,5 @@
 import { quoteIdent } from '../core/sql-quote.js';
+import { sourceEngineTraits, traitsOf } from '../engines/compute/traits.js';
 import { qualified } from '../engines/target.js';
 import { TmError } from '../core/errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
@@ -8,11 +9,11 @@ import { renderTemplate, type RenderContext, type TemplateEnv } from './template
 export interface ModelRenderInput {
   readonly model: ModelNode;
   readonly manifest: Manifest;
-  /** The target schema: models computed in PostgreSQL read other models there. */
+  /** The target schema: models computed in the target read other models there. */
   readonly schema: string;
   /** Table `{{this}}` names (the model's, or the one it reconciles). */
   readonly relationName?: string;
-  /** DuckDB relation of a prepared source, undefined when the run did not prepare it. */
+  /** Relation of a prepared source (in the engine that reads sources), undefined when the run did not prepare it. */
   readonly sourceRelation: (name: string) => string | undefined;
   readonly isIncremental: boolean;
   /** Run values as SQL literals. */
@@ -22,11 +23,11 @@ export interface ModelRenderInput {
 /** The one render context of a model's SQL: the run, `tm compile` and dry runs all build it here. */
 export function modelRenderContext(input: ModelRenderInput): RenderContext {
   const { model, schema } = input;
-  const inDuck = model.config.engine === 'duckdb';
+  const engine = traitsOf(model.config.engine);
   return {
-    resolveRef: (name) => (inDuck ? quoteIdent(name) : qualified(schema, name)),
+    resolveRef: (name) => (engine.store === 'run' ? engine.dialect.quoteIdent(name) : qualified(schema, name)),
     resolveSource: (name) => {
-      if (!inDuck) throw new TmError(`model '${model.name}' runs in PostgreSQL and cannot read source '${name}' (sources are read by DuckDB)`);
+      if (!engine.readsSources) throw new TmError(`model '${model.name}' runs in ${engine.label} and cannot read source '${name}' (sources are read by ${sourceEngineTraits.label})`);
       const relation = input.sourceRelation(name);
       if (relation === undefined) throw new TmError(`source '${name}' was not prepared for this run`);
       return relation;

@@ -4,7 +4,7 @@
  * unknown helper gets the closest known name. Lines are the model file's (`lineOffset` before the body).
  */
 import { projectError, type TmError } from '../core/errors.js';
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 
 const lineAt = (text: string, index: number) => text.slice(0, index).split('\n').length;
 

@@ -3,7 +3,7 @@
  * aggregate or limit there: the page never receives a whole table.
  */
 import { quoteIdent } from '../core/sql-quote.js';
-import { isTimeType, typeOf } from './column-types.js';
+import { isTimeType, typeOf } from '../manifest/column-types.js';
 import type { ModelNode } from '../manifest/types.js';
 import type { ChartSpec, Filter, FilterValue, Metric } from '../manifest/dashboard-types.js';
 

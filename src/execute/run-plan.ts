@@ -3,12 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import type { DuckDb, DuckSession } from '../engines/duckdb.js';
+import { traitsOf } from '../engines/compute/traits.js';
+import type { ComputeEngine, EngineTable } from '../engines/compute/types.js';
 import { withSession, type Target } from '../engines/target.js';
 import { TmError, errorMessage } from '../core/errors.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
+import { isIncremental } from '../manifest/kind-facts.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
-import type { ModelStep, RunPlan } from '../plan/types.js';
+import type { ModelStep, RunPlan, TestStep } from '../plan/types.js';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { recordCheck } from '../state/store.js';
 import { strategyFor } from '../materialize/index.js';
@@ -23,27 +25,21 @@ export interface ExecuteInput {
   readonly manifest: Manifest;
   readonly graph: ProjectGraph;
   readonly target: Target;
-  readonly duck: DuckDb;
+  readonly engines: EngineTable;
   readonly templates: TemplateEnv;
   readonly sources: ReadonlyMap<string, PreparedSource>;
   readonly threads: number;
   readonly compiledDir: string;
   readonly log: Log;
-  /** Nodes scheduled with the models (`tm build`: the tests). */
-  readonly extraNodes?: readonly ExtraNode[];
+  /** Runs the plan's tests (`tm build`), when it has some. */
+  readonly tests?: TestRunner;
 }
 
-/** A node run among the models, e.g. a test: after the models it reads, before the models it blocks. */
-export interface ExtraNode {
-  readonly id: string;
-  readonly name: string;
-  /** Selected models it runs after. */
-  readonly dependsOn: readonly string[];
-  /** Selected models that wait for it, and are skipped (with their descendants) when it fails. */
-  readonly blocks: readonly string[];
-  readonly run: () => Promise<'success' | 'error'>;
-  /** Called instead of `run` when something upstream failed; `cause` is that node's name. */
-  readonly skip: (cause: string) => void;
+/** How the executor runs a test step, or records it skipped. */
+export interface TestRunner {
+  run(step: TestStep): Promise<'success' | 'error'>;
+  /** Instead of `run` when something upstream failed (`cause` is that node's name) or the step says why it skips. */
+  skip(step: TestStep, cause: string): void;
 }
 
 /**
@@ -91,11 +87,13 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
       finish('success', message, { rows: 0, message });
       return 'success';
     }
-    const session = await input.duck.connect();
+    const engine = input.engines.get(model.config.engine);
+    const session = await engine.connect();
     try {
-      const result = await buildModel(step, env, session);
+      const result = await buildModel(step, env, engine, session);
       if (strategyFor(model.config.materialized).lives === 'target') noteCommitted(model.name);
-      const batches = step.batches ? ` (${step.batches.bounds.length + 1} batches of days)` : '';
+      const cut = step.kind === 'partitioned' ? step.batches : undefined;
+      const batches = cut ? ` (${cut.bounds.length + 1} batches of days)` : '';
       finish('success', result.summary.replace(/(\d+)$/, (n) => `${formatCount(Number(n))} rows`) + batches, { rows: result.rows, deleted: result.deleted });
       return 'success';
     } catch (err) {
@@ -109,19 +107,26 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
   };
 
   try {
-    const extras = new Map((input.extraNodes ?? []).map((e) => [e.id, e]));
-    const blockedBy = (id: string) => [...extras.values()].filter((e) => e.blocks.includes(id)).map((e) => e.id);
+    const tests = new Map((plan.tests ?? []).map((t) => [t.id, t]));
+    const runTest = (t: TestStep): Promise<'success' | 'error'> => {
+      if (!input.tests) throw new TmError(`test '${t.name}' is planned but the run has no test runner`);
+      return input.tests.run(t);
+    };
+    const blockedBy = (id: string) => [...tests.values()].filter((t) => t.blocks.includes(id)).map((t) => t.id);
     await runInOrder(
       [
         ...plan.steps.map((s) => ({ id: s.model.uniqueId, dependsOn: [...parentsOf(graph, s.model.uniqueId), ...blockedBy(s.model.uniqueId)] })),
-        ...[...extras.values()].map((e) => ({ id: e.id, dependsOn: e.dependsOn })),
+        ...[...tests.values()].map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
       ],
       input.threads,
-      (id) => extras.get(id)?.run() ?? runStep(steps.get(id)!),
+      (id) => {
+        const test = tests.get(id);
+        return test ? runTest(test) : runStep(steps.get(id)!);
+      },
       (id, cause) => {
-        const causeName = steps.get(cause)?.model.name ?? extras.get(cause)?.name ?? cause;
-        const extra = extras.get(id);
-        if (extra) return extra.skip(causeName);
+        const causeName = steps.get(cause)?.model.name ?? tests.get(cause)?.name ?? cause;
+        const test = tests.get(id);
+        if (test) return input.tests?.skip(test, causeName);
         const model = steps.get(id)!.model;
         results.set(id, { unique_id: id, name: model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `skipped: upstream '${causeName}' failed` });
         log(modelLine(indexOf.get(id)!, total, 'SKIP', model.name, `upstream ${causeName} failed`, 0));
@@ -133,54 +138,56 @@ export async function executePlan(input: ExecuteInput): Promise<NodeResult[]> {
   return plan.steps.map((s) => results.get(s.model.uniqueId)!);
 }
 
-/** DuckDB bookkeeping of one run: which models' rows are in DuckDB, the heavy-query slot and its queue times. */
+/** The engines' stores during one run: which models' rows are in which store, the heavy-query slot and its queue times. */
 function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly queued: Map<string, number> } {
   const { plan, manifest } = input;
   const building = new Set(plan.steps.filter((s) => s.action === 'build').map((s) => s.model.name));
-  // Results a later DuckDB model of this run reads stay in DuckDB rather than being read back from the target.
+  // Results a later model on the same engine reads stay in its store rather than being read back from the target.
   // An incremental model's result is only this run's batch, not its table: readers import the table after it is written.
   const kept = new Set<string>();
   for (const s of plan.steps) {
-    if (s.model.config.engine !== 'duckdb') continue;
-    for (const r of s.model.refs) if (building.has(r) && !isIncremental(manifest.models.get(r))) kept.add(r);
+    if (traitsOf(s.model.config.engine).store !== 'run') continue;
+    for (const r of s.model.refs) {
+      const read = manifest.models.get(r);
+      if (building.has(r) && read?.config.engine === s.model.config.engine && !isIncremental(read)) kept.add(r);
+    }
   }
-  const inDuck = new Set<string>();
+  const inStore = new Map<ComputeEngine, Set<string>>();
+  const storeOf = (engine: ComputeEngine) => inStore.get(engine) ?? inStore.set(engine, new Set()).get(engine)!;
   const importing = new Map<string, Promise<void>>();
-  // DuckDB already uses every core for one query; several heavy ones at once only split the memory
-  // cap between them. One at a time (unless the plan found the inputs small), while earlier models'
-  // loads and index builds go on in PostgreSQL.
+  // An engine with heavy queries (DuckDB) already uses every core for one query; several heavy ones at
+  // once only split the memory cap between them. One at a time (unless the plan found the inputs small),
+  // while earlier models' loads and index builds go on in the target.
   const slot = createSemaphore(plan.duckSlots);
   // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
   const queued = new Map<string, number>();
   return {
     manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
     compiledDir: input.compiledDir, scratch, queued,
-    heavy: (session: DuckSession, sql: string, model: ModelNode) => {
+    heavy: (model) => (work) => {
       const waitStart = performance.now();
       return slot(() => {
         queued.set(model.uniqueId, (queued.get(model.uniqueId) ?? 0) + (performance.now() - waitStart) / 1000);
-        return session.run(sql);
+        return work();
       });
     },
-    ensureInDuck: async (session, name) => {
-      if (inDuck.has(name)) return;
-      let pending = importing.get(name);
+    ensureInStore: async (engine, session, name) => {
+      const store = storeOf(engine);
+      if (store.has(name)) return;
+      const key = `${engine.traits.name}\n${name}`;
+      let pending = importing.get(key);
       if (!pending) {
         const model = manifest.models.get(name)!;
         pending = importModel(session, input.target, model, scratch, isIncremental(model)).then(() => {
-          inDuck.add(name);
+          store.add(name);
         });
-        importing.set(name, pending);
+        importing.set(key, pending);
       }
       await pending;
     },
-    markInDuck: (name) => inDuck.add(name),
-    keptInDuck: (name) => kept.has(name),
+    markInStore: (engine, name) => storeOf(engine).add(name),
+    keptInStore: (name) => kept.has(name),
   };
-}
-
-function isIncremental(model: ModelNode | undefined): boolean {
-  return model !== undefined && 'incremental' in model.config.kind;
 }
 
 /** Rows left out of a model's inputs: the contract exclusions of every source upstream of it. */

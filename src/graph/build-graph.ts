@@ -6,7 +6,7 @@ import { Graph, alg } from '@dagrejs/graphlib';
 
 import type { Manifest, ManifestNode } from '../manifest/types.js';
 import { GraphError } from './errors.js';
-import { closestName, didYouMean } from './suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 
 export interface ProjectGraph {
   /** Nodes are uniqueIds; labels are unused (look nodes up in `nodes`). Acyclic. */

@@ -6,7 +6,7 @@
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import { ancestors, descendants, nodeOf, topologicalOrder, type ProjectGraph } from './build-graph.js';
 import { SelectionError } from './errors.js';
-import { closestName, didYouMean } from './suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 
 export type NodeKind = ManifestNode['kind'];
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openDuckDb } from '../engines/duckdb.js';
+import { openSourceEngine } from '../engines/compute/index.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { SAMPLE_DAYS } from './template.js';
 
@@ -12,7 +12,7 @@ import { SAMPLE_DAYS } from './template.js';
 export async function writeSampleOrders(projectDir: string): Promise<readonly string[]> {
   const out = path.join(projectDir, 'data', 'orders');
   await mkdir(path.dirname(out), { recursive: true });
-  const duck = await openDuckDb({ memoryLimit: '256MB', threads: 1, tempDirectory: path.join(projectDir, '.tm', 'duckdb_tmp') });
+  const duck = await openSourceEngine({ memoryLimit: '256MB', threads: 1, tempDirectory: path.join(projectDir, '.tm', 'duckdb_tmp') });
   try {
     const session = await duck.connect();
     const first = quoteLiteral(`${SAMPLE_DAYS[0]} 08:00:00`);

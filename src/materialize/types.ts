@@ -51,14 +51,17 @@ export interface MaterializeResult {
 export interface ModelResult {
   /** Streams the rows into the target table `qualifiedTable` with COPY; returns the rows copied. */
   loadInto(session: TargetSession, qualifiedTable: string): Promise<number>;
-  /** Keeps the rows in DuckDB under the model's name for this run: a table (returns its rows) or a view readers inline. */
-  keepInDuckDb(as: 'table' | 'view'): Promise<number | undefined>;
+  /**
+   * Keeps the rows in the compute engine's store under the model's name for this run: a table (returns its
+   * rows) or a view readers inline.
+   */
+  keepForRun(as: 'table' | 'view'): Promise<number | undefined>;
 }
 
 /** One module per materialization, behind this one small interface (as dbt's materialization macros). */
 export interface MaterializationStrategy {
-  /** `duckdb`: the rows stay in DuckDB for the run (temp); `target`: they are written to the target. */
-  readonly lives: 'duckdb' | 'target';
+  /** `run`: the rows stay in the compute engine's store for the run (temp); `target`: they are written to the target. */
+  readonly lives: 'run' | 'target';
   readonly apply: (input: MaterializeInput) => Promise<MaterializeResult>;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { ModelProgress } from '../state/store.js';
-import { changedPartitions, clockOfPartialRead, nowRules, partitionedFingerprint } from './changed-partitions.js';
+import { changedPartitions, clockOfPartialRead, fullReadReason, nowRules, partitionedFingerprint } from './changed-partitions.js';
 
 const model = {
   kind: 'model', uniqueId: 'model.p.m', name: 'm', path: 'models/m.sql', folders: [], description: '', rawSql: 'SELECT 1', bodyLine: 1,
@@ -51,5 +51,13 @@ describe('what changed for a partition-aware model', () => {
 
   it('rules that read the wall clock', () => {
     expect(nowRules([{ name: 'a', check: 'x IS NOT NULL' }, { name: 'future', check: 'ts <= {{ now }} + INTERVAL 5 MINUTE' }])).toEqual(['future']);
+  });
+
+  it('reads the source whole when a reader reads every day, or a partition-aware model rebuilds in full', () => {
+    const parts = changedPartitions({ ...base, listed: [file('a', '2020-01-01', '2'), file('b', '2020-01-02')] });
+    expect(fullReadReason([model], new Map([['m', parts]]), manifest)).toBeUndefined();
+    expect(fullReadReason([model], new Map([['m', changedPartitions({ ...base, previous: undefined })]]), manifest)).toBe('m: first run');
+    const everyDay = { ...model, name: 'all_days', config: { ...model.config, kind: { materialized: 'replace' } } } as unknown as ModelNode;
+    expect(fullReadReason([model, everyDay], new Map([['m', parts]]), manifest)).toBe('all_days reads every day');
   });
 });

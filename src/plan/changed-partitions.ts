@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { tempAncestors } from '../graph/temp-models.js';
+import { inputsOf, tempAncestors } from '../graph/temp-models.js';
+import { partitionColumnOf, sourceDaysOf } from '../manifest/kind-facts.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { PartStat } from '../state/partition-state.js';
 import type { ModelProgress, SeenFile } from '../state/store.js';
@@ -86,6 +87,20 @@ export function partitionedFingerprint(model: ModelNode, manifest: Manifest): st
     return s ? [s.name, s.columns, s.rules, s.dedup, s.datePartition, s.clockColumn, s.hivePartitioning] : n;
   });
   return createHash('sha1').update(JSON.stringify([modelFingerprint(model, manifest), temps, sources])).digest('hex').slice(0, 16);
+}
+
+/**
+ * Why a source that partition-aware models read must be read whole rather than by days: a reader that reads
+ * every day (neither partition-aware nor naming its days with `source_days_of`), a partition-aware reader of
+ * several sources, or a model to rebuild in full (first run, full refresh, changed definition...).
+ */
+export function fullReadReason(readers: readonly ModelNode[], changes: ReadonlyMap<string, PartitionChange>, manifest: Manifest): string | undefined {
+  const everyDay = readers.filter((m) => partitionColumnOf(m) === undefined && sourceDaysOf(m) === undefined);
+  if (everyDay.length) return `${everyDay.map((m) => m.name).join(', ')} read${everyDay.length === 1 ? 's' : ''} every day`;
+  const several = readers.filter((m) => partitionColumnOf(m) !== undefined && inputsOf(manifest, m).sources.size > 1);
+  if (several.length) return `${several[0].name} reads several sources`;
+  for (const [name, c] of changes) if (c.kind === 'full') return `${name}: ${c.reason}`;
+  return undefined;
 }
 
 /** Date partitions of a set of changes: the union of the days each model must recompute. */

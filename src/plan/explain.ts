@@ -1,6 +1,6 @@
 import { formatCount } from '../core/progress.js';
 import { snapshotOf } from './clock.js';
-import type { FileSummary, RunPlan, SourceStep } from './types.js';
+import { addsToStoredRows, type FileSummary, type RunPlan, type SourceStep } from './types.js';
 
 /** The plan as text: what `tm run --dry-run` prints, one line per source and per model. */
 export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap<string, string> } = {}): string[] {
@@ -14,19 +14,26 @@ export function explainPlan(plan: RunPlan, options: { readonly sql?: ReadonlyMap
   const width = Math.max(...plan.steps.map((s) => s.model.name.length), 10);
   for (const [i, step] of plan.steps.entries()) {
     const extras: string[] = [];
-    if (step.hotStart) extras.push(`H ${step.hotStart}`);
-    if (step.files) extras.push(`reads ${describeFiles(step.files)}`);
-    if (step.partitions) extras.push(`replaces ${step.partitions.column} ${describeDays(step.partitions.parts)}`);
-    if (step.batches) extras.push(`computed in ${step.batches.bounds.length + 1} batches of days`);
+    if (step.kind === 'incremental' && step.hotStart) extras.push(`H ${step.hotStart}`);
+    if (step.kind !== 'full' && step.files) extras.push(`reads ${describeFiles(step.files)}`);
+    if (step.kind === 'partitioned' && step.partitions) extras.push(`replaces ${step.partitions.column} ${describeDays(step.partitions.parts)}`);
+    if (step.kind === 'partitioned' && step.batches) extras.push(`computed in ${step.batches.bounds.length + 1} batches of days`);
     if (step.relationName !== step.model.name) extras.push(`writes ${step.relationName}`);
-    if (step.isIncremental) extras.push('incremental');
+    if (addsToStoredRows(step)) extras.push('incremental');
     const head = `${String(i + 1).padStart(String(plan.steps.length).length)} ${step.model.name.padEnd(width)} ${step.action.padEnd(5)} ${step.model.config.materialized.padEnd(8)}`;
     lines.push(`  ${head} ${step.reason}${extras.length ? ` (${extras.join('; ')})` : ''}`);
     const sql = options.sql?.get(step.model.name);
     if (sql !== undefined) lines.push(...sql.trimEnd().split('\n').map((l) => `      | ${l}`));
   }
+  const nameOf = new Map(plan.steps.map((s) => [s.model.uniqueId, s.model.name]));
+  const names = (ids: readonly string[]) => ids.map((id) => nameOf.get(id) ?? id).join(', ');
+  for (const t of plan.tests ?? []) {
+    const when = t.skipReason ? `skip: ${t.skipReason}` : t.dependsOn.length ? `after ${names(t.dependsOn)}` : 'first';
+    lines.push(`  test ${t.name} ${when}${t.blocks.length ? ` (blocks ${names(t.blocks)})` : ''}`);
+  }
   const count = (a: string) => plan.steps.filter((s) => s.action === a).length;
-  lines.push(`${count('build')} to build, ${count('check')} to check, ${count('skip')} to skip`);
+  const tests = plan.tests?.length ? `, ${plan.tests.length} test${plan.tests.length === 1 ? '' : 's'}` : '';
+  lines.push(`${count('build')} to build, ${count('check')} to check, ${count('skip')} to skip${tests}`);
   return lines;
 }
 

@@ -5,6 +5,7 @@ import type { ListedFile } from '../sources/types.js';
 import type { ModelProgress, SeenFile } from '../state/store.js';
 import { explainPlan } from './explain.js';
 import { batchesOf, planRun, type ObservedSources, type ObservedState, type PlanInput } from './plan-run.js';
+import { addsToStoredRows, stateWriteOf } from './types.js';
 import { modelFingerprint } from './values.js';
 
 const window: IncrementalConfig = { lookbackMinutes: 15, maxCatchUpHours: 48, sourceSince: '{{hot_start}}' };
@@ -46,10 +47,11 @@ describe('planRun', () => {
     const plan = planRun(input([minutes, top], {}, { listed: new Map([['events', [yesterday, today]]]), since: new Map([['minutes', '2020-10-31 12:19:00'], ['top', '2020-10-30 12:34:00']]) }));
     expect(actions(plan)).toEqual(['minutes:build:first run', 'top:build:first run']);
     const [m, t] = plan.steps;
-    expect(m.stateWrite).toMatchObject({ model: 'minutes', resetFiles: true, keepPartsFrom: '2020-10-31', clockReached: CLOCK, snapshotReached: '2020-10-31 12:34:00', runId: 'run1' });
-    expect(m.stateWrite?.add.map((f) => f.uri)).toEqual([today.uri]);
-    expect(t.stateWrite?.add.map((f) => f.uri)).toEqual([yesterday.uri, today.uri]);
-    expect(m.isIncremental).toBe(false);
+    expect([m.kind, t.kind]).toEqual(['incremental', 'incremental']);
+    expect(stateWriteOf(m)).toMatchObject({ model: 'minutes', resetFiles: true, keepPartsFrom: '2020-10-31', clockReached: CLOCK, snapshotReached: '2020-10-31 12:34:00', runId: 'run1' });
+    expect(stateWriteOf(m)?.add.map((f) => f.uri)).toEqual([today.uri]);
+    expect(stateWriteOf(t)?.add.map((f) => f.uri)).toEqual([yesterday.uri, today.uri]);
+    expect(addsToStoredRows(m)).toBe(false);
     expect(m.values).toMatchObject({ snapshot_ts: "TIMESTAMP '2020-10-31 12:34:00'", hot_start: "TIMESTAMP '2020-10-31 12:19:00'", lookback_minutes: '15' });
     expect(plan.values.window_start).toBe("TIMESTAMP '2020-10-30 12:34:00'");
   });
@@ -63,11 +65,11 @@ describe('planRun', () => {
     };
     const same = planRun(input([minutes, top], state, { listed: new Map([['events', [today]]]) }));
     expect(actions(same)).toEqual(['minutes:check:no new files', 'top:check:no new files']);
-    expect(same.steps.every((s) => s.recordsCheck && !s.stateWrite)).toBe(true);
+    expect(same.steps.every((s) => s.recordsCheck && !stateWriteOf(s))).toBe(true);
     const moved = planRun(input([minutes, top], state, { listed: new Map([['events', [changed, yesterday]]]) }));
     expect(actions(moved)).toEqual(['minutes:build:2 new, 1 gone files', 'top:build:2 new, 1 gone files']);
-    expect(moved.steps[0].isIncremental).toBe(true);
-    expect(moved.steps[0].stateWrite).toMatchObject({ resetFiles: false, forget: [today.uri] });
+    expect(addsToStoredRows(moved.steps[0])).toBe(true);
+    expect(stateWriteOf(moved.steps[0])).toMatchObject({ resetFiles: false, forget: [today.uri] });
   });
 
   it('builds when only the clock moved or the model changed', () => {
@@ -81,7 +83,7 @@ describe('planRun', () => {
     expect(actions(gone)).toEqual(['minutes:build:first run']);
     const full = planRun(input([minutes], { ...state, existing: new Set(['minutes']) }, { listed: new Map([['events', [today]]]) }, { fullRefresh: true }));
     expect(actions(full)).toEqual(['minutes:build:full refresh']);
-    expect(full.steps[0].isIncremental).toBe(false);
+    expect(addsToStoredRows(full.steps[0])).toBe(false);
     const empty = planRun(input([minutes], state, { validRows: new Map([['events', 0]]) }));
     expect(actions(empty)).toEqual(['minutes:check:no valid events in the source window']);
   });

@@ -1,4 +1,6 @@
 import { inputsOf, tempAncestors, type ModelInputs } from '../graph/temp-models.js';
+import { traitsOf } from '../engines/compute/traits.js';
+import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
 import type { IncrementalConfig, Manifest, ModelNode } from '../manifest/types.js';
 import type { ListedFile } from '../sources/types.js';
 import type { PartStat } from '../state/partition-state.js';
@@ -8,6 +10,7 @@ import { dateOf, earliest, sameInstant, snapshotOf } from './clock.js';
 import { describeDiff, diffFiles, isEmptyDiff } from './file-diff.js';
 import { sqlTimestampText } from './time.js';
 import type { FileSummary, ModelStep, RunPlan, SourceStep } from './types.js';
+import type { DayBatches } from '../engines/compute/batches.js';
 import { baseValues, clockValues, hotStartFor, incrementalValues, modelFingerprint, thisRowsTable } from './values.js';
 
 /** tm's state in the target, as read before planning. */
@@ -60,15 +63,6 @@ export interface PlanInput {
   readonly threads?: number;
 }
 
-export function incrementalConfigOf(model: ModelNode): IncrementalConfig | undefined {
-  return 'incremental' in model.config.kind ? model.config.kind.incremental : undefined;
-}
-
-/** The table an incremental model writes, and whose lock it takes: its own, or the one it reconciles. */
-export function relationOf(model: ModelNode): string {
-  return incrementalConfigOf(model)?.reconciles ?? model.name;
-}
-
 /** The model's last progress, unless it starts over (full refresh, or its table is gone). */
 export function previousProgress(model: ModelNode, state: Omit<ObservedState, 'locked'>, fullRefresh: boolean): ModelProgress | undefined {
   return fullRefresh || !state.existing.has(relationOf(model)) ? undefined : state.progress.get(model.name);
@@ -103,7 +97,7 @@ export function planRun(input: PlanInput): RunPlan {
   const steps = models.map((model): ModelStep => {
     const step = decided.get(model.name);
     if (step) return step;
-    const base = { model, values: runValues, isIncremental: false, relationName: model.name, recordsCheck: false };
+    const base = { kind: 'full' as const, model, values: runValues, relationName: model.name, recordsCheck: false };
     if (input.state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
     if (model.config.materialized === 'temp' && onlyFeeds(manifest, model, models, idleReader)) {
       return { ...base, action: 'check', reason: 'not needed: its readers have nothing new' };
@@ -125,8 +119,8 @@ export function planRun(input: PlanInput): RunPlan {
  */
 function duckSlotsFor(steps: readonly ModelStep[], sources: readonly SourceStep[], input: PlanInput): number {
   const threads = input.threads ?? 1;
-  const inDuck = steps.filter((s) => s.action === 'build' && s.model.config.engine === 'duckdb');
-  if (threads <= 1 || inDuck.length < 2 || !input.batchBytes || inDuck.some((s) => s.model.refs.length > 0)) return 1;
+  const heavy = steps.filter((s) => s.action === 'build' && traitsOf(s.model.config.engine).heavyQueries);
+  if (threads <= 1 || heavy.length < 2 || !input.batchBytes || heavy.some((s) => s.model.refs.length > 0)) return 1;
   const bytes = sources.reduce((n, s) => n + (s.read ? s.files.bytes : 0), 0);
   return bytes * threads <= input.batchBytes ? threads : 1;
 }
@@ -138,7 +132,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
   const previous = previousProgress(model, state, fullRefresh);
   const clock = sources.clock;
   const values = { ...runValues, ...incrementalValues(model, config, clock, previous) };
-  const base = { model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
+  const base = { kind: 'incremental' as const, model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
   if (state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
   if (sources.idle) return { ...base, action: 'check', reason: 'no new files', recordsCheck: true };
   const check = (reason: string): ModelStep => ({ ...base, action: 'check', reason, recordsCheck: true });
@@ -169,7 +163,7 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
     isIncremental,
     files: summarize(files),
     // A reconciliation never empties the table it rewrites, not even on a full refresh: its rows stay visible.
-    thisRows: model.config.engine === 'duckdb' && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental || (tableExists && config.reconciles !== undefined) } : undefined,
+    thisRows: traitsOf(model.config.engine).importsTargetRows && model.values.includes('this_rows') ? { table: thisRowsTable(model), exists: isIncremental || (tableExists && config.reconciles !== undefined) } : undefined,
     stateWrite: {
       model: model.name,
       clockReached: clock ?? null,
@@ -186,11 +180,6 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
   };
 }
 
-export function partitionColumnOf(model: ModelNode): string | undefined {
-  const kind = model.config.kind;
-  return kind.materialized === 'replace' ? kind.partitionBy : undefined;
-}
-
 /**
  * A partition-aware model: nothing changed -> check; its source read for some days -> recompute and
  * replace those days (every day read: they are whole and deduplicated, so rewriting an unchanged one
@@ -199,7 +188,7 @@ export function partitionColumnOf(model: ModelNode): string | undefined {
 function planPartitioned(input: PlanInput, model: ModelNode, column: string, values: Readonly<Record<string, string>>, now: string): ModelStep {
   const { manifest, state, sources } = input;
   const inputs = inputsOf(manifest, model);
-  const base = { model, values, isIncremental: false, relationName: model.name, recordsCheck: false };
+  const base = { kind: 'partitioned' as const, model, values, relationName: model.name, recordsCheck: false };
   const reads = [...inputs.sources].map((name) => sources.partitioned?.get(name));
   const change = reads[0]?.changes.get(model.name);
   if (!change || reads.some((r) => r === undefined)) return { ...base, action: 'build', reason: 'full recompute' };
@@ -211,8 +200,8 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
     at: now, modelHash: partitionedFingerprint(model, manifest), runId: input.runId,
   };
   const read = reads[0]!;
-  // Batches cut a DuckDB query; a model computed in PostgreSQL runs as one statement.
-  const budget = model.config.engine === 'duckdb' ? input.batchBytes : undefined;
+  // Batches cut a heavy query (DuckDB's); a model computed in the target runs as one statement.
+  const budget = traitsOf(model.config.engine).heavyQueries ? input.batchBytes : undefined;
   if (reads.length === 1 && read.parts !== undefined && change.kind === 'parts') {
     const parts = new Set(read.parts);
     const recomputed = files.filter((f) => parts.has(f.part));
@@ -237,7 +226,7 @@ function planPartitioned(input: PlanInput, model: ModelNode, column: string, val
  * Batches of whole days, each reading at most `budget` bytes of files (a day larger than that is a batch
  * alone): their upper bounds, none when one batch holds every day.
  */
-export function batchesOf(column: string, files: readonly { readonly size: number; readonly part: string }[], budget: number | undefined): ModelStep['batches'] {
+export function batchesOf(column: string, files: readonly { readonly size: number; readonly part: string }[], budget: number | undefined): DayBatches | undefined {
   if (!budget) return undefined;
   const bytes = new Map<string, number>();
   for (const f of files) if (f.part) bytes.set(f.part, (bytes.get(f.part) ?? 0) + f.size);
@@ -252,6 +241,21 @@ export function batchesOf(column: string, files: readonly { readonly size: numbe
     sum += bytes.get(day)!;
   });
   return bounds.length ? { column, bounds } : undefined;
+}
+
+/**
+ * The plan once the reads it deferred ran: a partition-aware step records the stats of the days its
+ * source's read found (the read runs after planning, so the planner left them empty).
+ */
+export function withReadStats(plan: RunPlan, manifest: Manifest, stats: ReadonlyMap<string, readonly PartStat[]>): RunPlan {
+  if (!stats.size) return plan;
+  const steps = plan.steps.map((step) => {
+    if (step.kind !== 'partitioned' || !step.partitionState) return step;
+    const [source] = inputsOf(manifest, step.model).sources;
+    const read = stats.get(source);
+    return read ? { ...step, partitionState: { ...step.partitionState, stats: read } } : step;
+  });
+  return { ...plan, steps };
 }
 
 /** True when every selected model that reads this temp model (directly or through temp models) has nothing to do. */

@@ -8,9 +8,9 @@ import {
   type Aggregate, type ChartForm, type ChartSpec, type DashboardNode, type Filter, type FilterOp, type FilterValue,
   type GridPlace, type Metric, type OrderBy, type RecentWindow, type TimeGrain,
 } from '../manifest/dashboard-types.js';
-import { isNumericType, isTimeType, typeOf } from '../dashboards/column-types.js';
+import { isNumericType, isTimeType, typeOf } from '../manifest/column-types.js';
 import { projectError, TmError } from '../core/errors.js';
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 import type { ModelNode } from '../manifest/types.js';
 import { listFiles, projectRelative } from './walk.js';
 import { stateDirOf } from './state-dir.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isTypeError, parsePgType } from '../compile/pg-type.js';
+import { isTypeError, parsePgType } from '../manifest/pg-type.js';
 import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
 import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
@@ -9,7 +9,7 @@ import { parseKindConfig, type ConfigOrigin } from './model-kinds.js';
 import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 import { checkShape, problemMessage } from './yaml-shape.js';
 import { ENGINES, MATERIALIZATIONS, MODEL_CONFIG_SHAPE, MODEL_SHAPES } from './yaml-shapes.js';
 import { checkYamlShape, expectArray, expectObj, expectString, lineOfPath, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readLocatedYamlFile, readYamlFile, stringList, type Obj } from './yaml-file.js';

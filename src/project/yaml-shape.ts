@@ -3,7 +3,7 @@
  * validate against it (every key known, or an error at its line with a did-you-mean) and the JSON Schemas
  * in `schemas/` are generated from it (`npm run schemas`), so the editor's schema and the loader cannot drift.
  */
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 
 type Doc = { readonly description?: string };
 export type Shape = Doc & (

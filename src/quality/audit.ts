@@ -2,7 +2,7 @@
  * The audit schema: failing rows of tests (`--store-failures`) and quarantined source rows, kept in
  * the target next to the marts as `<target schema>_tm_audit`, so two schemas of one database never share it.
  */
-import { type DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { qualified, type Target, type TargetSession } from '../engines/target.js';
 import { ensureSchema, pgName } from '../materialize/ddl.js';
@@ -35,7 +35,7 @@ export interface DuckColumn {
 }
 
 /** The columns of a DuckDB query, typed for PostgreSQL; types PostgreSQL has no match for travel as text. */
-export async function describeDuckQuery(duck: DuckSession, sql: string): Promise<DuckColumn[]> {
+export async function describeDuckQuery(duck: SqlSession, sql: string): Promise<DuckColumn[]> {
   const described = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
   return described.map((d) => {
     const pgType = pgTypeForDuck(d.column_type);
@@ -62,14 +62,14 @@ export function pgTypeForDuck(duckType: string): string | undefined {
  * Creates `table` (which must not exist) with the query's columns and copies its rows in, on the
  * caller's session (so inside the caller's transaction). Returns the rows copied.
  */
-export async function copyDuckQueryToNewTable(duck: DuckSession, session: TargetSession, sql: string, table: string, extraColumns: readonly DuckColumn[] = []): Promise<number> {
+export async function copyDuckQueryToNewTable(duck: SqlSession, session: TargetSession, sql: string, table: string, extraColumns: readonly DuckColumn[] = []): Promise<number> {
   const columns = [...(await describeDuckQuery(duck, sql)), ...extraColumns];
   await session.exec(`CREATE TABLE ${table} (${columns.map((c) => `${quoteIdent(c.name)} ${c.pgType}`).join(', ')})`);
   return copyDuckQueryInto(duck, session, `SELECT ${columns.map((c) => c.select).join(', ')} FROM (${sql}) AS q`, table, columns.map((c) => c.name));
 }
 
 /** COPYs a DuckDB query's rows into an existing table, as CSV: no rows pass through JavaScript. */
-export async function copyDuckQueryInto(duck: DuckSession, session: TargetSession, sql: string, table: string, columns: readonly string[]): Promise<number> {
+export async function copyDuckQueryInto(duck: SqlSession, session: TargetSession, sql: string, table: string, columns: readonly string[]): Promise<number> {
   return session.copyCsvIn(table, columns, (dest, chunked) =>
     duck.run(`COPY (${sql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`),
   );

@@ -70,10 +70,10 @@ describe('generic tests from YAML', () => {
     const stg = withTests(temp, [], [t('not_null', { column: 'k' })]);
     const m = manifest([src, stg, mart]);
     const placed = Object.fromEntries(collectTests(m).map((x) => [x.name, placeTest(x, m)]));
-    expect(placed.unique_raw_k).toEqual({ engine: 'duckdb', tempModels: [], sources: ['raw'] });
-    expect(placed.not_null_stg_k).toEqual({ engine: 'duckdb', tempModels: ['stg'], sources: [] });
-    expect(placed.not_null_mart_k).toEqual({ engine: 'postgres' });
-    expect(placed.relationships_mart_k_raw).toMatchObject({ engine: 'refused' });
+    expect(placed.unique_raw_k).toEqual({ runs: 'in-source-engine', tempModels: [], sources: ['raw'] });
+    expect(placed.not_null_stg_k).toEqual({ runs: 'in-source-engine', tempModels: ['stg'], sources: [] });
+    expect(placed.not_null_mart_k).toEqual({ runs: 'in-target' });
+    expect(placed.relationships_mart_k_raw).toMatchObject({ runs: 'refused' });
     expect((placed.relationships_mart_k_raw as { reason: string }).reason).toMatch(/reads mart \(in PostgreSQL\) and raw \(source\) \(in DuckDB\)/);
   });
 });

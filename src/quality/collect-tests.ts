@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeTemplate } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 import type { Manifest, ModelNode, SingularTestNode, SourceNode, TestSpec } from '../manifest/types.js';
 import { genericTestNames, genericTests } from './generic-tests.js';
 import { ANY_FAILURE, parseThreshold } from './thresholds.js';

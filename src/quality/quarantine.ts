@@ -4,7 +4,7 @@
  * of the files read in a run replace the earlier rows of those same files, so re-runs never duplicate
  * them and a hot run that reads a few recent files leaves the other files' rows alone.
  */
-import { type DuckDb, type DuckSession } from '../engines/duckdb.js';
+import type { SqlSession, ComputeEngine } from '../engines/compute/types.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { transaction, type Target, type TargetSession } from '../engines/target.js';
 import { formatCount, type Log } from '../core/progress.js';
@@ -31,7 +31,7 @@ export function quarantineTableName(source: string): string {
  * table of the sources that ask for it (`quarantine: true`).
  */
 export async function quarantineExcludedRows(
-  target: Target, duck: DuckDb, manifest: Manifest, prepared: ReadonlyMap<string, PreparedSource>,
+  target: Target, duck: ComputeEngine, manifest: Manifest, prepared: ReadonlyMap<string, PreparedSource>,
   quarantinedAt: string, log: Log,
 ): Promise<Map<string, QuarantineReport>> {
   for (const p of prepared.values()) for (const line of excludedFileLines(p)) log(line);
@@ -55,7 +55,7 @@ export async function quarantineExcludedRows(
 }
 
 async function quarantineSource(
-  pg: TargetSession, duck: DuckSession, source: SourceNode, p: PreparedSource,
+  pg: TargetSession, duck: SqlSession, source: SourceNode, p: PreparedSource,
   targetSchema: string, quarantinedAt: string,
 ): Promise<QuarantineReport> {
   const table = auditTable(targetSchema, quarantineTableName(source.name));

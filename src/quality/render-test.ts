@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { renderTemplate, type RenderContext, type TemplateEnv } from '../compile/template-env.js';
 import { quoteIdent } from '../core/sql-quote.js';
+import { sourceEngineTraits } from '../engines/compute/traits.js';
 import { qualified } from '../engines/target.js';
 import { projectError, TmError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
@@ -11,7 +12,8 @@ import type { GenericTest, QualityTest, TestedNode } from './types.js';
 export interface TestRenderInput {
   readonly manifest: Manifest;
   readonly templates: TemplateEnv;
-  readonly engine: 'postgres' | 'duckdb';
+  /** Where the query runs (quality/placement.ts). */
+  readonly runs: 'in-target' | 'in-source-engine';
   /** The target's schema, where the models' tables are. */
   readonly schema: string;
   /** Sources prepared in DuckDB for this command. */
@@ -31,11 +33,11 @@ function renderContext(input: TestRenderInput): RenderContext {
   return {
     resolveRef: (name) => {
       if (!input.manifest.models.has(name)) throw new TmError(`ref('${name}') names no model`);
-      return input.engine === 'postgres' ? qualified(input.schema, name) : quoteIdent(name);
+      return input.runs === 'in-target' ? qualified(input.schema, name) : sourceEngineTraits.dialect.quoteIdent(name);
     },
     resolveSource: (name) => {
       const prepared = input.sources.get(name);
-      if (input.engine !== 'duckdb' || !prepared) throw new TmError(`source '${name}' is not readable here (sources are read by DuckDB)`);
+      if (input.runs !== 'in-source-engine' || !prepared) throw new TmError(`source '${name}' is not readable here (sources are read by ${sourceEngineTraits.label})`);
       return prepared.relation;
     },
     thisRelation: '',

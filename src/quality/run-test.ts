@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplateEnv } from '../compile/template-env.js';
-import type { DuckDb } from '../engines/duckdb.js';
+import type { ComputeEngine } from '../engines/compute/types.js';
 import { transaction, type Target, type TargetSession } from '../engines/target.js';
 import { errorMessage } from '../core/errors.js';
 import { elapsedSince } from '../core/progress.js';
@@ -16,7 +16,7 @@ import type { QualityTest, TestOutcome } from './types.js';
 export interface TestRunContext {
   readonly manifest: Manifest;
   readonly target: Target;
-  readonly duck: DuckDb;
+  readonly duck: ComputeEngine;
   readonly templates: TemplateEnv;
   /** Sources prepared in DuckDB (for tests on sources). */
   readonly sources: ReadonlyMap<string, PreparedSource>;
@@ -34,12 +34,12 @@ export async function runTest(test: QualityTest, ctx: TestRunContext): Promise<T
   const startedAt = new Date().toISOString();
   const done = (outcome: Omit<TestOutcome, 'test' | 'seconds' | 'startedAt'>): TestOutcome => ({ test, seconds: elapsedSince(started), startedAt, ...outcome });
   const placement = placeTest(test, ctx.manifest);
-  if (placement.engine === 'refused') return done({ status: 'error', message: placement.reason });
+  if (placement.runs === 'refused') return done({ status: 'error', message: placement.reason });
   const compiledPath = path.join(ctx.compiledDir, 'tests', `${test.name}.sql`);
   const relativeCompiled = path.relative(ctx.manifest.projectDir, compiledPath);
   let sql: string;
   try {
-    sql = renderTestSql(test, { manifest: ctx.manifest, templates: ctx.templates, engine: placement.engine, schema: ctx.target.schema, sources: ctx.sources, values: ctx.values });
+    sql = renderTestSql(test, { manifest: ctx.manifest, templates: ctx.templates, runs: placement.runs, schema: ctx.target.schema, sources: ctx.sources, values: ctx.values });
     await mkdir(path.dirname(compiledPath), { recursive: true });
     await writeFile(compiledPath, sql + '\n');
   } catch (err) {
@@ -48,7 +48,7 @@ export async function runTest(test: QualityTest, ctx: TestRunContext): Promise<T
   const store = ctx.storeFailures || test.storeFailures;
   const storedIn = store ? auditTable(ctx.target.schema, test.name) : undefined;
   try {
-    const failures = placement.engine === 'postgres' ? await countInTarget(ctx.target, sql, storedIn) : await countInDuck(ctx, sql, storedIn);
+    const failures = placement.runs === 'in-target' ? await countInTarget(ctx.target, sql, storedIn) : await countInDuck(ctx, sql, storedIn);
     return done({ status: statusFor(failures, test.severity, test.warnIf, test.errorIf), failures, storedIn, compiledPath: relativeCompiled });
   } catch (err) {
     const e = err as { where?: string };

@@ -57,9 +57,9 @@ export interface TestedNode {
 
 /** Where a test's query runs: next to the tables it reads. */
 export type Placement =
-  | { readonly engine: 'postgres' }
-  | { readonly engine: 'duckdb'; readonly tempModels: readonly string[]; readonly sources: readonly string[] }
-  | { readonly engine: 'refused'; readonly reason: string };
+  | { readonly runs: 'in-target' }
+  | { readonly runs: 'in-source-engine'; readonly tempModels: readonly string[]; readonly sources: readonly string[] }
+  | { readonly runs: 'refused'; readonly reason: string };
 
 export type TestStatus = 'pass' | 'warn' | 'fail' | 'error' | 'skipped';
 

@@ -1,4 +1,4 @@
-import type { DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import type { SourceColumn } from '../manifest/types.js';
 import type { ParquetColumn, SchemaMemo } from './schema-memo.js';
@@ -46,7 +46,7 @@ export interface FileCheck {
  * With a memo (`files` give the paths' identities, in the same order), schemas read before are not read again.
  */
 export async function checkFileSchemas(
-  duck: DuckSession,
+  duck: SqlSession,
   paths: readonly string[],
   columns: readonly SourceColumn[],
   partitionColumns: ReadonlySet<string>,

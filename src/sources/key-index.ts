@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { type DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows } from './prepare-source.js';
@@ -48,7 +48,7 @@ export function keyIndexFile(stateDir: string, source: SourceNode): string {
 }
 
 export async function openKeyIndex(
-  duck: DuckSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string, schemas?: SchemaMemo,
+  duck: SqlSession, source: SourceNode & { readonly dedup: { readonly key: string } }, location: SourceLocation, file: string, schemas?: SchemaMemo,
 ): Promise<KeyIndex> {
   const db = quoteIdent(`tm_keys_${attachSeq++}_${source.name}`);
   const persistent = await attachLocalDuckFile(duck, db, file);

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteLiteral } from '../core/sql-quote.js';
 import { errorMessage } from '../core/errors.js';
 
@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
  * holds it. A file DuckDB cannot open (damaged, another version) is deleted and made again: it only
  * ever holds what can be read again from the source.
  */
-export async function attachLocalDuckFile(duck: DuckSession, db: string, file: string): Promise<boolean> {
+export async function attachLocalDuckFile(duck: SqlSession, db: string, file: string): Promise<boolean> {
   await mkdir(path.dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -1,4 +1,4 @@
-import type { DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
 import { checkFileSchemas } from './file-schema.js';
@@ -64,14 +64,14 @@ export interface RawRows {
   readonly fileNames?: string;
 }
 
-export type RawReader = (duck: DuckSession, source: SourceNode, files: readonly ListedFile[]) => Promise<RawRows>;
+export type RawReader = (duck: SqlSession, source: SourceNode, files: readonly ListedFile[]) => Promise<RawRows>;
 
 export function sourceRelation(name: string): string {
   return quoteIdent(`__src_${name}`);
 }
 
 /** Lists, checks and exposes a source to DuckDB; bad files are reported, the good ones still used. */
-export async function prepareSource(duck: DuckSession, source: SourceNode, location: SourceLocation, options: PrepareOptions): Promise<PreparedSource> {
+export async function prepareSource(duck: SqlSession, source: SourceNode, location: SourceLocation, options: PrepareOptions): Promise<PreparedSource> {
   const files = options.files ?? (await location.list(options.filter));
   const raw = quoteIdent(`__src_${source.name}__raw`);
   const read = await (options.reader ?? parquetReader(location, options.schemas))(duck, source, files);
@@ -95,7 +95,7 @@ export function parquetReader(location: SourceLocation, schemas?: SchemaMemo): R
  * `fileNames` table maps it back to the URI.
  */
 export async function readParquetRows(
-  duck: DuckSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[],
+  duck: SqlSession, source: SourceNode, files: readonly ListedFile[], localPaths: readonly string[],
   options: { readonly fileNumbers?: boolean; readonly schemas?: SchemaMemo } = {},
 ): Promise<RawRows> {
   const partitionColumns = new Set(files.flatMap((f) => Object.keys(f.partitions)));
@@ -153,7 +153,7 @@ let fileMapSeq = 0;
 
 /** Flags rows by the source's rules, deduplicates, and counts what was read and left out. */
 async function describeSource(
-  duck: DuckSession, source: SourceNode, files: readonly ListedFile[],
+  duck: SqlSession, source: SourceNode, files: readonly ListedFile[],
   read: RawRows, options: PrepareOptions,
 ): Promise<PreparedSource> {
   const { unreadableFiles, fileNames } = read;
@@ -248,7 +248,7 @@ async function describeSource(
 const partText = (column: string) => `CAST(${quoteIdent(column)} AS VARCHAR)`;
 
 /** Newest valid clock value and earliest row left out by a `now` rule, per date partition (before deduplication). */
-async function statsByPart(duck: DuckSession, source: SourceNode, all: string, nowRules: readonly string[], keepParts: readonly string[] | undefined): Promise<PartStat[]> {
+async function statsByPart(duck: SqlSession, source: SourceNode, all: string, nowRules: readonly string[], keepParts: readonly string[] | undefined): Promise<PartStat[]> {
   const part = partText(source.datePartition!);
   const clock = source.clockColumn ? quoteIdent(source.clockColumn) : undefined;
   const rules = nowRules.map(quoteLiteral).join(', ');

@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
-import type { DuckDb } from '../engines/duckdb.js';
+import { traitsOf } from '../engines/compute/traits.js';
+import type { ComputeEngine } from '../engines/compute/types.js';
 import { errorMessage, TmError } from '../core/errors.js';
 import { counted } from '../core/plural.js';
 import { elapsedSince, formatCount, type Log } from '../core/progress.js';
@@ -16,6 +17,8 @@ export interface SourceSetup {
   readonly values: Readonly<Record<string, string>>;
   readonly log: Log;
   readonly filterFor?: (source: SourceNode) => PartitionFilter | undefined;
+  /** Files already listed (by the run's observation), per source: they are not listed again. */
+  readonly listed?: ReadonlyMap<string, readonly ListedFile[]>;
 }
 
 /** Opens a source's location with the engine's S3 settings (env `TM_S3_*` / AWS chain). */
@@ -32,14 +35,14 @@ export async function openLocationFor(source: SourceNode, projectDir: string, st
   });
 }
 
-/** Sources read (in DuckDB) by the given models. */
+/** Sources read by the given models (those on an engine that reads sources). */
 export function sourcesOf(manifest: Manifest, models: readonly ModelNode[]): SourceNode[] {
-  const names = new Set(models.filter((m) => m.config.engine === 'duckdb').flatMap((m) => m.sources));
+  const names = new Set(models.filter((m) => traitsOf(m.config.engine).readsSources).flatMap((m) => m.sources));
   return [...names].map((n) => manifest.sources.get(n)!).filter(Boolean);
 }
 
 /** Prepares each source once per run and prints what was read and what was left out. */
-export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: readonly SourceNode[], setup: SourceSetup): Promise<Map<string, PreparedSource>> {
+export async function prepareSources(duck: ComputeEngine, manifest: Manifest, sources: readonly SourceNode[], setup: SourceSetup): Promise<Map<string, PreparedSource>> {
   const prepared = new Map<string, PreparedSource>();
   const session = await duck.connect();
   try {
@@ -52,7 +55,7 @@ export async function prepareSources(duck: DuckDb, manifest: Manifest, sources: 
       const schemas = filter ? undefined : await openSchemaMemo(schemaMemoFile(setup.stateDir, source));
       let result: PreparedSource;
       try {
-        result = await prepareSource(session, source, location, { filter, schemas, renderRule: ruleRenderer(manifest, source, setup.values, hb) });
+        result = await prepareSource(session, source, location, { filter, files: setup.listed?.get(source.name), schemas, renderRule: ruleRenderer(manifest, source, setup.values, hb) });
         schemas?.retain(result.files);
         await schemas?.save();
       } catch (err) {

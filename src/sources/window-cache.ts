@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { type DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
 import { readParquetRows, type RawReader } from './prepare-source.js';
@@ -18,14 +18,14 @@ export interface SourceCache {
   /** Reads listed files through the cache; forgets cached files of partitions >= `fromPart` that are no longer listed. */
   reader(scope: { readonly fromPart?: string }): RawReader;
   /** Forgets partitions older than `part` (`YYYY-MM-DD`). */
-  evictBefore(duck: DuckSession, part: string): Promise<void>;
+  evictBefore(duck: SqlSession, part: string): Promise<void>;
   /** Files read from the source (not from the cache) so far in this run. */
   readonly stats: { filesRead: number; filesForgotten: number };
   /** Whether the cache lives in a file (false: in memory for this run, e.g. when another process holds the file). */
   readonly persistent: boolean;
   /** Identity of the target state the cache was opened for. */
   readonly stamp: string;
-  close(duck: DuckSession): Promise<void>;
+  close(duck: SqlSession): Promise<void>;
 }
 
 export interface SourceCacheOptions {
@@ -52,7 +52,7 @@ export function sourceCacheFile(stateDir: string, source: SourceNode, targetIden
   return path.join(stateDir, 'cache', `${source.name}-${hash}.duckdb`);
 }
 
-export async function openSourceCache(duck: DuckSession, source: SourceNode, location: SourceLocation, options: SourceCacheOptions): Promise<SourceCache> {
+export async function openSourceCache(duck: SqlSession, source: SourceNode, location: SourceLocation, options: SourceCacheOptions): Promise<SourceCache> {
   const db = quoteIdent(`tm_cache_${attachSeq++}_${source.name}`);
   const persistent = options.file !== undefined && (await attachLocalDuckFile(duck, db, options.file));
   if (!persistent) await duck.run(`ATTACH ':memory:' AS ${db}`);
@@ -78,7 +78,7 @@ export async function openSourceCache(duck: DuckSession, source: SourceNode, loc
   const stats = { filesRead: 0, filesForgotten: 0 };
   // The files table as this process last read or wrote it (it holds the file's lock while attached).
   let memo: Map<string, CachedFile> | undefined;
-  const loadKnown = async (session: DuckSession): Promise<Map<string, CachedFile>> => {
+  const loadKnown = async (session: SqlSession): Promise<Map<string, CachedFile>> => {
     if (!memo) {
       // One JSON text, not thousands of rows: each value crossing from DuckDB costs more than its parse
       // (3,000 files in a fresh process: 27 ms as rows, 15 ms as one text).

@@ -1,5 +1,5 @@
 /** line, bar, area: metrics over x (a time column, truncated to the grain, or a category), one series per metric and group. */
-import { isTimeType, typeOf } from '../column-types.js';
+import { isTimeType, typeOf } from '../../manifest/column-types.js';
 import { adhocMetric, timeGrainSqla } from '../superset/adhoc.js';
 import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation } from '../sql.js';
 import type { ChartSpec } from '../../manifest/dashboard-types.js';

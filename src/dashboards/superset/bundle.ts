@@ -3,7 +3,7 @@
  * `dashboards/`. Only keys that Superset 3.1's ImportV1*Schema know are written (marshmallow rejects
  * unknown ones), and uuids come from names, so a re-import overwrites rather than duplicates.
  */
-import { isTimeType } from '../column-types.js';
+import { isTimeType } from '../../manifest/column-types.js';
 import type { Manifest, ModelNode } from '../../manifest/types.js';
 import { FORMS } from '../forms/index.js';
 import { conditions, metricExpression } from '../sql.js';

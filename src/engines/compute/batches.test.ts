@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDuckDb } from '../engines/duckdb.js';
-import { batchQueries } from './model-step.js';
+import { openDuckDb } from '../duckdb.js';
+import { batchQueries } from './batches.js';
 
 describe('batchQueries', () => {
   it('one query without batches', () => {

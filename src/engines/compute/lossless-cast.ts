@@ -5,8 +5,8 @@
  * model's type and the value, so nothing is written. Widening casts (INTEGER into BIGINT, anything into
  * TEXT) are plain casts. The rule is stated in docs/contracts.md.
  */
-import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
-import { isTypeError, parsePgType, type PgType } from './pg-type.js';
+import { quoteIdent, quoteLiteral } from '../../core/sql-quote.js';
+import { isTypeError, parsePgType, type PgType } from '../../manifest/pg-type.js';
 
 /** A DuckDB result type, in the families the checks need. */
 function modelFamily(duckType: string): 'integer' | 'decimal' | 'float' | 'text' | 'timestamptz' | 'other' {

@@ -3,7 +3,7 @@
  * YAML line (with a did-you-mean), not a failure of the run's DDL. Also what the lossless cast to the
  * contract needs to know of a type (its family, length, precision, scale, zone).
  */
-import { closestName, didYouMean } from '../graph/suggest.js';
+import { closestName, didYouMean } from '../core/suggest.js';
 
 export type TypeFamily = 'integer' | 'decimal' | 'float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'other';
 

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb, type DuckDb, type DuckSession } from '../engines/duckdb.js';
-import { duckTypeFor } from '../engines/type-map.js';
-import { losslessCast } from './contract-check.js';
-import { isTypeError, parsePgType } from './pg-type.js';
+import { openDuckDb, type DuckDb, type DuckSession } from '../duckdb.js';
+import { duckTypeFor } from '../type-map.js';
+import { losslessCast } from './lossless-cast.js';
+import { isTypeError, parsePgType } from '../../manifest/pg-type.js';
 
 describe('contract types with PostgreSQL\'s grammar', () => {
   it('reads names, aliases, modifiers, zones and arrays', () => {

@@ -1,4 +1,4 @@
-import type { DuckSession } from '../engines/duckdb.js';
+import type { SqlSession } from '../engines/compute/types.js';
 import type { SourceNode } from '../manifest/types.js';
 import { prepareSource, type PreparedSource } from '../sources/prepare-source.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from '../sources/types.js';
@@ -6,7 +6,7 @@ import type { SourceCache } from '../sources/window-cache.js';
 import { dateOf, endOfDay, isIsoDate } from '../plan/clock.js';
 
 export interface WindowedSourceInput {
-  readonly duck: DuckSession;
+  readonly duck: SqlSession;
   readonly source: SourceNode & { readonly datePartition: string };
   readonly location: SourceLocation;
   readonly cache: SourceCache;

@@ -1,5 +1,5 @@
 /** What a contract's PostgreSQL type says to a chart: a time axis, a number. */
-import type { ModelNode } from '../manifest/types.js';
+import type { ModelNode } from './types.js';
 
 export function typeOf(model: ModelNode, column: string): string {
   return model.columns.find((c) => c.name === column)?.type ?? '';
