@@ -6,6 +6,7 @@ import type { TemplateEnv } from '../compile/template-env.js';
 import type { DuckDb, DuckSession } from '../engines/duckdb.js';
 import { withSession, type Target } from '../engines/target.js';
 import { TmError, errorMessage } from '../core/errors.js';
+import { faultMessage } from '../core/fault-message.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { ModelStep, RunPlan } from '../plan/types.js';
@@ -196,6 +197,8 @@ function excludedFor(graph: ProjectGraph, model: ModelNode, sources: ReadonlyMap
 }
 
 function describeModelError(err: unknown, model: ModelNode): string {
+  const fault = faultMessage(err);
+  if (fault) return `model '${model.name}' (${model.path}): ${fault}`;
   if (err instanceof TmError) return err.message;
   const e = err as { message?: string; where?: string; detail?: string };
   const where = e.where ? ` (${e.where.split('\n')[0]})` : '';
