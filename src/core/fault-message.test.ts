@@ -14,6 +14,8 @@ describe('faultMessage: one line for a lost connection or a full disk, however t
       .toBe("the disk is full: no space left in DuckDB's spill folder /p/.tm/duckdb_tmp/run-ab12 (writing duckdb_temp_storage-0.tmp)");
     expect(faultMessage(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/tmp/x/tm-run-ab12/models-1/a.csv' })))
       .toBe('the disk is full: no space left in the scratch folder /tmp/x/tm-run-ab12 (writing a.csv)');
+    expect(faultMessage(new Error('IO Error: Could not write file "/mnt/spill/run-ab12/duckdb_temp_block-1.block": No space left on device')))
+      .toBe("the disk is full: no space left in DuckDB's spill folder /mnt/spill/run-ab12 (writing duckdb_temp_block-1.block)");
     expect(faultMessage(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))).toMatch(/^the disk is full: no space left on device/);
   });
   it('leaves other errors alone', () => {

@@ -32,10 +32,11 @@ function causes(err: unknown): unknown[] {
 /** The folder a file is in, named for what it is when tm made it (its scratch or DuckDB's spill folder). */
 function folderOf(file: string): string {
   const dir = path.dirname(file);
-  const spill = /^(.*\/duckdb_tmp(?:\/run-[^/]+)?)/.exec(dir)?.[1];
-  if (spill) return `DuckDB's spill folder ${spill}`;
-  const scratch = /^(.*\/tm-run-[^/]+)/.exec(dir)?.[1];
+  // execute/scratch.ts: `<TMPDIR>/tm-run-<id>` and `<duckdb.temp_directory>/run-<id>`.
+  const scratch = /^(.*\/tm-run-[0-9a-f]+)(\/|$)/.exec(dir)?.[1];
   if (scratch) return `the scratch folder ${scratch}`;
+  const spill = /^(.*\/run-[0-9a-f]+)(\/|$)/.exec(dir)?.[1] ?? /^(.*\/duckdb_tmp)(\/|$)/.exec(dir)?.[1];
+  if (spill) return `DuckDB's spill folder ${spill}`;
   return dir;
 }
 
