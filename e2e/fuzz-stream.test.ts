@@ -2,6 +2,7 @@ import { cp, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFuzzStream, GOOD_KINDS, RULE_BREAKING_KINDS, UNREADABLE_KINDS, type FuzzFile, type FuzzKind } from '../generator/fuzz.js';
+import { mulberry32 } from '../generator/random.js';
 import { martOrder } from '../test-support/cold-fixture.js';
 import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 import { spawnTm, type Proc } from '../test-support/processes.js';
@@ -10,17 +11,6 @@ const NOW = '2020-03-05T00:00:00Z';
 /** Every broken kind but non-UTF-8 strings, which still fail the whole read (see docs/reliability.md). */
 const BAD_KINDS: FuzzKind[] = [...UNREADABLE_KINDS.filter((k) => k !== 'non_utf8'), ...RULE_BREAKING_KINDS];
 const STACK = /\n\s+at .*:\d+:\d+\)?\n/;
-
-/** A seeded random number in [0, 1) (mulberry32): the kills land at the same moments on every run of the test. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A fuzzed stream (generator/fuzz.ts): 150 good files among 300 broken ones of every kind, landing in
@@ -71,7 +61,7 @@ describe('a fuzzed stream under a cold --every loop killed at random', () => {
   });
 
   it('no crash, every bad file named, good rows once, quarantine exact', async () => {
-    const rnd = random(22);
+    const rnd = mulberry32(22); // the kills land at the same moments on every run of the test
     const order = [...files].sort(() => rnd() - 0.5);
     const batches = 6;
     let loop = spawnTm(args('--every', '200ms'), env(stream.dir, schema));

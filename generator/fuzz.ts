@@ -15,6 +15,7 @@ import { mkdir, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from './parquet-writer.js';
+import { mulberry32 } from './random.js';
 
 export const GOOD_KINDS = ['good', 'extra_columns', 'huge_strings', 'duplicated_keys'] as const;
 export const UNREADABLE_KINDS = ['truncated', 'random_bytes', 'zero_length', 'wrong_types', 'missing_column', 'nan_infinity', 'non_utf8'] as const;
@@ -46,25 +47,13 @@ export interface FuzzOptions {
 
 const COLUMNS = "dedup_key, event_ts, session_id, document_id, url, title, doi, clinical_areas, keywords";
 
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function dayOf(first: string, offset: number): string {
   return new Date(Date.parse(`${first}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Writes the stream; returns every file with its kind. */
 export async function generateFuzzStream(options: FuzzOptions): Promise<FuzzFile[]> {
-  const rnd = random(options.seed ?? 7);
+  const rnd = mulberry32(options.seed ?? 7);
   const days = options.days ?? 3;
   const firstDay = options.firstDay ?? '2020-03-01';
   const perFile = options.rowsPerFile ?? 20;
