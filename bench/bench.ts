@@ -22,15 +22,17 @@ import { parseArgs } from 'node:util';
 import { coldSection } from './cold.js';
 import { dashboardsSection } from './dashboards.js';
 import { incrementalSection } from './incremental.js';
+import { fuzzSection } from './fuzz.js';
 import { peersSection } from './peers/section.js';
 import { hotSection } from './hot.js';
 import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
 import { s3Section } from './s3.js';
+import { soakSection } from './soak.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection];
+const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection, fuzzSection, soakSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,6 +50,7 @@ const USAGE = `usage: npm run bench -- [options]
   --s3-full            s3 section: upload the whole stream whatever it takes
   --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
   --quick              peers section: a small generated stream (about a minute) instead of the TripClick-scale one
+  --soak-minutes <n>   soak section: how long the hot loop runs (default 10)
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(6)} ${s.title}`).join('\n')}`;
@@ -89,6 +92,7 @@ async function main(): Promise<number> {
       'dashboards-schema': { type: 'string' },
       's3-full': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      'soak-minutes': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -139,7 +143,7 @@ async function main(): Promise<number> {
     runTag: `tmbench_${Date.now().toString(36)}_${process.pid}`,
     keepSchemas: values['keep-schemas'] ?? false,
     verifyRows: values.verify ?? false,
-    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'], quick: values.quick },
+    options: { 's3-year': values['s3-year'], 's3-full': values['s3-full'], 'dashboards-schema': values['dashboards-schema'], quick: values.quick, 'soak-minutes': values['soak-minutes'] },
     dataset() {
       datasetPromise ??= ensureDataset({ benchDir, dataDir: values.data, regenerate: values.regenerate, log });
       return datasetPromise;

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TmError, errorMessage } from '../core/errors.js';
+import { faultMessage } from '../core/fault-message.js';
 import { listFiles } from '../project/walk.js';
 import { loadProjectContext, type ProjectContext } from './project-context.js';
 import { run, type RunOptions, type RunOutcome } from './run.js';
@@ -49,7 +50,7 @@ export function openCycleRunner(options: RunOptions): CycleRunner {
         const outcome = await run({ ...options, fullRefresh: cycles === 0 ? options.fullRefresh : false, keep: { context: kept.context, runtime: kept.runtime } });
         result = { ok: outcome.exitCode === 0, outcome };
       } catch (err) {
-        result = { ok: false, error: err instanceof TmError ? err.message : errorMessage(err) };
+        result = { ok: false, error: faultMessage(err) ?? (err instanceof TmError ? err.message : errorMessage(err)) };
       }
       cycles++;
       if (!result.ok) await dropRuntime();

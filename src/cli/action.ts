@@ -1,4 +1,5 @@
 import { EXIT_FAILED, EXIT_OK, TmError } from '../core/errors.js';
+import { faultMessage } from '../core/fault-message.js';
 
 let exitCode = EXIT_OK;
 
@@ -20,6 +21,12 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number>)
 
 export function reportError(err: unknown): number {
   const debug = process.argv.includes('--debug');
+  const fault = faultMessage(err);
+  if (fault) {
+    process.stderr.write(`Error: ${fault}\n`);
+    if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return err instanceof TmError ? err.exitCode : EXIT_FAILED;
+  }
   if (err instanceof TmError) {
     process.stderr.write(`Error: ${err.message}\n`);
     if (debug && err.cause instanceof Error) process.stderr.write(`${err.cause.stack}\n`);

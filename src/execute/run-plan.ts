@@ -7,6 +7,7 @@ import { traitsOf } from '../engines/compute/traits.js';
 import type { ComputeEngine, EngineTable } from '../engines/compute/types.js';
 import { withSession, type Target } from '../engines/target.js';
 import { TmError, errorMessage } from '../core/errors.js';
+import { faultMessage } from '../core/fault-message.js';
 import { ancestors, parentsOf, type ProjectGraph } from '../graph/build-graph.js';
 import { isIncremental } from '../manifest/kind-facts.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
@@ -203,6 +204,8 @@ function excludedFor(graph: ProjectGraph, model: ModelNode, sources: ReadonlyMap
 }
 
 function describeModelError(err: unknown, model: ModelNode): string {
+  const fault = faultMessage(err);
+  if (fault) return `model '${model.name}' (${model.path}): ${fault}`;
   if (err instanceof TmError) return err.message;
   const e = err as { message?: string; where?: string; detail?: string };
   const where = e.where ? ` (${e.where.split('\n')[0]})` : '';

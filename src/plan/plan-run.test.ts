@@ -15,7 +15,8 @@ const minutes = model('minutes', { sources: ['events'], kind: { materialized: 'u
 const top = model('top', { sources: ['events'], kind: { materialized: 'snapshot', incremental: window } });
 const daily = model('daily', { refs: ['stg'] });
 const fix = model('fix', { refs: ['stg'], values: ['this_rows'], kind: { materialized: 'upsert', incremental: { ...window, reconciles: 'minutes' } } });
-const project = manifest([events, stg, minutes, top, daily, fix]);
+const byDay = model('by_day', { refs: ['stg'], kind: { materialized: 'replace', partitionBy: 'day' } });
+const project = manifest([events, stg, minutes, top, daily, fix, byDay]);
 
 const file = (day: string, name: string, size = 100): ListedFile => ({ uri: `lake/day=${day}/${name}`, key: `day=${day}/${name}`, size, version: '1', partitions: { day } });
 const seen = (f: ListedFile): SeenFile => ({ source: 'events', uri: f.uri, size: f.size, version: f.version, part: f.partitions.day ?? '' });
@@ -92,6 +93,11 @@ describe('planRun', () => {
     const plan = planRun(input([stg, fix, top], { locked: new Set(['fix']) }, { idle: true }));
     expect(actions(plan)).toEqual(['stg:check:not needed: its readers have nothing new', 'fix:skip:another tm process holds its lock', 'top:check:no new files']);
     expect(plan.steps[0].recordsCheck).toBe(false);
+  });
+
+  it('skips a partition-aware model another process holds, like any other: never built without the temp model it reads', () => {
+    const plan = planRun(input([stg, byDay, daily], { locked: new Set(['by_day', 'daily']) }, {}));
+    expect(actions(plan)).toEqual(['stg:check:not needed: its readers have nothing new', 'by_day:skip:another tm process holds its lock', 'daily:skip:another tm process holds its lock']);
   });
 
   it('builds full-recompute models, and a reconciliation only when the table it corrects exists, reading it through this_rows', () => {

@@ -88,6 +88,8 @@ export function planRun(input: PlanInput): RunPlan {
   };
   const decided = new Map<string, ModelStep>();
   for (const model of models) {
+    // Locked by another process: skipped below, whatever its kind (a partition-aware model too), the same decision the temp models' idleness reads.
+    if (input.state.locked.has(model.name)) continue;
     const config = incrementalConfigOf(model);
     if (config) decided.set(model.name, planIncremental(input, model, config, runValues, now));
     const column = partitionColumnOf(model);
@@ -133,7 +135,6 @@ function planIncremental(input: PlanInput, model: ModelNode, config: Incremental
   const clock = sources.clock;
   const values = { ...runValues, ...incrementalValues(model, config, clock, previous) };
   const base = { kind: 'incremental' as const, model, values, isIncremental: false, relationName, recordsCheck: false, hotStart: hotStartFor(config, clock, previous) };
-  if (state.locked.has(model.name)) return { ...base, action: 'skip', reason: 'another tm process holds its lock' };
   if (sources.idle) return { ...base, action: 'check', reason: 'no new files', recordsCheck: true };
   const check = (reason: string): ModelStep => ({ ...base, action: 'check', reason, recordsCheck: true });
   if (config.reconciles && !tableExists) return { ...base, action: 'check', reason: `nothing to reconcile: ${relationName} did not exist before this run (its first build reads all the data)` };
