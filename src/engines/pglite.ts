@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { TmError } from '../core/errors.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
+import { checkCopiedRows } from '../core/copy-check.js';
 import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 
@@ -67,7 +68,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         async copyCsvIn(table, columns, write, copyOptions) {
           // DuckDB writes the CSV in chunks of bounded size; each chunk goes in as one blob.
           const dir = path.join(tmp, `in-${seq++}`);
-          await write(dir, true);
+          const written = await write(dir, true);
           const cols = columns.map(quoteIdent).join(', ');
           let rows = 0;
           try {
@@ -81,7 +82,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
           } finally {
             await rm(dir, { recursive: true, force: true });
           }
-          return rows;
+          return checkCopiedRows(written, rows, table, copyOptions?.model);
         },
         async copyCsvOut(query, file) {
           const result = await db.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT csv, HEADER)`);

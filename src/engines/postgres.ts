@@ -9,6 +9,7 @@ import { TmError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/cancel.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
+import { checkCopiedRows } from '../core/copy-check.js';
 import type { DedicatedSession, Target, TargetSession } from './target.js';
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
@@ -100,7 +101,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           scratch ??= mkdtemp(path.join(os.tmpdir(), 'tm-copy-'));
           const file = path.join(await scratch, `copy-${fileSeq++}.csv`);
           try {
-            await write(file, false);
+            const written = await write(file, false);
             throwIfCancelled();
             const cols = columns.map(quoteIdent).join(', ');
             const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
@@ -115,7 +116,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
             copy.off('error', onEarlyError);
             if (early) throw early;
             await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy);
-            return copy.rowCount;
+            return checkCopiedRows(written, copy.rowCount, table, copyOptions?.model);
           } finally {
             await rm(file, { force: true });
           }

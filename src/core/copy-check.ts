@@ -1,0 +1,31 @@
+/**
+ * Rows into PostgreSQL arrive as CSV that DuckDB writes and COPY FROM reads. Two rules keep that
+ * exact: every value is quoted (an unquoted `\.` alone on a line is PostgreSQL's end-of-data marker,
+ * which would end the COPY early and silently), and the rows COPY loaded are compared with the rows
+ * DuckDB wrote, so a difference fails the load before anything is swapped in.
+ */
+import { TmError, EXIT_FAILED } from './errors.js';
+import { quoteLiteral } from './sql-quote.js';
+
+/** The part of a DuckDB session this needs (engines/duckdb.ts). */
+interface DuckRows {
+  all<R = Record<string, unknown>>(sql: string): Promise<R[]>;
+}
+
+/**
+ * `COPY (source) TO dest` as headerless CSV, every non-NULL value quoted (NULL stays an empty
+ * unquoted field, which PostgreSQL reads as NULL; `""` stays the empty string). `chunked` writes
+ * files of bounded size into the folder `dest`. Returns the rows written.
+ */
+export async function writeDuckCsv(duck: DuckRows, source: string, dest: string, chunked: boolean): Promise<number> {
+  const options = `FORMAT csv, HEADER false, FORCE_QUOTE *${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'}`;
+  const rows = await duck.all<{ Count: string | number }>(`COPY ${source} TO ${quoteLiteral(dest)} (${options})`);
+  return Number(rows[0]?.Count ?? 0);
+}
+
+/** Throws when COPY loaded another number of rows than were written; returns the rows loaded. */
+export function checkCopiedRows(written: number, loaded: number, table: string, model: string | undefined): number {
+  if (written === loaded) return loaded;
+  const who = model ? `model '${model}'` : table;
+  throw new TmError(`${who}: COPY into the target loaded ${loaded} of the ${written} rows computed; nothing was swapped in or applied`, EXIT_FAILED);
+}
