@@ -1,7 +1,7 @@
 /**
  * SQL quoting, one place per dialect. DuckDB and PostgreSQL share standard SQL quoting: double quotes
  * for identifiers, doubled single quotes for literals. The literal form is only safe in PostgreSQL with
- * `standard_conforming_strings = on`, which every tm session sets (engines/postgres.ts).
+ * `standard_conforming_strings = on`, which every tm session sets (core/session-settings.ts).
  */
 
 /** Quotes an identifier for DuckDB and PostgreSQL. */

@@ -6,6 +6,7 @@ import { TmError } from '../core/errors.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { checkCopiedRows } from '../core/copy-check.js';
+import { SESSION_SETTINGS_SQL } from '../core/session-settings.js';
 import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 
@@ -34,7 +35,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
   try {
     await mkdir(options.dataDir, { recursive: true });
     db = await PGlite.create(options.dataDir, { parsers });
-    await db.exec(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'`);
+    await db.exec(SESSION_SETTINGS_SQL);
   } catch (err) {
     folderLock.release();
     throw new TmError(`cannot open the PGlite database at ${options.dataDir}: ${(err as Error).message}`, 2, { cause: err });

@@ -10,6 +10,7 @@ import { throwIfCancelled } from '../core/cancel.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { checkCopiedRows } from '../core/copy-check.js';
+import { SESSION_SETTINGS_SQL } from '../core/session-settings.js';
 import type { DedicatedSession, Target, TargetSession } from './target.js';
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
@@ -137,7 +138,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       };
       client.on('error', onError);
       if (!prepared.has(client)) {
-        await client.query(`SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
+        await client.query(`${SESSION_SETTINGS_SQL}; SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
           client.release(true);
           throw connectionError(err, label);
         });
@@ -156,7 +157,9 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       });
       try {
         await client.connect();
+        await client.query(SESSION_SETTINGS_SQL);
       } catch (err) {
+        await client.end().catch(() => undefined);
         throw connectionError(err, label);
       }
       const session: DedicatedSession = {
