@@ -9,6 +9,7 @@ import { qualifiedName } from '../core/sql-quote.js';
 export type CsvWriter = (path: string, chunked: boolean) => Promise<number>;
 
 export interface TargetSession {
+  /** Runs exactly one statement (the extended protocol: `a; b` is an error). */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs one or more statements without parameters. */
   exec(sql: string): Promise<void>;
