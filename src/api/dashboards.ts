@@ -8,6 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { supersetUri } from '../dashboards/database-uri.js';
 import { allowedHosts, refuseRequest } from '../core/local-server.js';
+import { shareFile } from '../core/file-modes.js';
 import { dashboardData, jsonForScript, renderPage, type DashboardData } from '../dashboards/page.js';
 import { runCharts, type ChartResult } from '../dashboards/run-charts.js';
 import { buildBundle } from '../dashboards/superset/bundle.js';
@@ -83,6 +84,7 @@ export async function exportDashboards(options: ExportOptions): Promise<ExportOu
   const out = path.resolve(ctx.project.projectDir, options.out);
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, zip(entries));
+  await shareFile(out);
   const count = (prefix: string): number => [...bundle.files.keys()].filter((f) => f.startsWith(prefix)).length;
   return { file: out, dashboards: count('dashboards/'), charts: count('charts/'), datasets: count('datasets/') };
 }
@@ -139,6 +141,7 @@ export async function buildDashboards(options: BuildOptions): Promise<BuildOutco
   await mkdir(dir, { recursive: true });
   const index = path.join(dir, 'index.html');
   await writeFile(index, html);
+  await shareFile(index);
   const failed = failures(results);
   return { index, bytes: (await stat(index)).size, seconds: (performance.now() - started) / 1000, charts: results, failed, exitCode: failed.length > 0 ? EXIT_FAILED : EXIT_OK };
 }

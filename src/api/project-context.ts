@@ -4,6 +4,8 @@ import { buildGraph, parentsOf, type ProjectGraph } from '../graph/build-graph.j
 import { buildManifest } from '../project/build-manifest.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProjectConfig, type ProjectConfig } from '../project/load-project.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { ensurePrivateDir } from '../core/file-modes.js';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -32,6 +34,7 @@ export function projectDirOf(options: CommonOptions): string {
 /** Parse -> manifest -> graph, and `target/manifest.json` written: the first stages of every command. */
 export async function loadProjectContext(options: CommonOptions): Promise<ProjectContext> {
   const projectDir = projectDirOf(options);
+  ensurePrivateDir(stateDirOf(projectDir));
   const project = await loadProjectConfig(projectDir);
   const manifest = await buildManifest(project, options.vars ?? {});
   const graph = buildGraph(manifest);

@@ -3,6 +3,9 @@ import { CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from '../core/errors.js';
 import { commandExitCode, reportError } from './action.js';
 import { createProgram } from './program.js';
+import { usePrivateUmask } from '../core/file-modes.js';
+
+usePrivateUmask();
 
 let exitCode: number;
 try {

@@ -7,6 +7,7 @@ import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { checkCopiedRows } from '../core/copy-check.js';
 import { SESSION_SETTINGS_SQL } from '../core/session-settings.js';
+import { ensurePrivateDir, tightenTree } from '../core/file-modes.js';
 import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 
@@ -33,7 +34,9 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
   const folderLock = lockPgliteFolder(options.dataDir);
   let db: PGlite;
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    // PGlite writes its files 0666 (Emscripten's modes): the folder is 0700 and its files 0600, whatever made them.
+    ensurePrivateDir(options.dataDir);
+    tightenTree(options.dataDir);
     db = await PGlite.create(options.dataDir, { parsers });
     await db.exec(SESSION_SETTINGS_SQL);
   } catch (err) {
@@ -103,6 +106,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         await db.close();
       } finally {
         await rm(tmp, { recursive: true, force: true });
+        tightenTree(options.dataDir);
         folderLock.release();
       }
     },
