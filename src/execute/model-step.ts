@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { maskSecrets } from '../compile/secrets.js';
 import path from 'node:path';
 import { enforceContract } from '../compile/contract.js';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
@@ -53,7 +54,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   };
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
-  await writeFile(compiledPath, sql);
+  await writeFile(compiledPath, maskSecrets(manifest, sql));
   const sqlError = (err: unknown) => new TmError(`${model.path}: ${errorMessage(err).split('\n')[0]} (compiled SQL: ${path.relative(manifest.projectDir, compiledPath)})`, 1, { cause: err });
   const duck = async <T>(work: () => Promise<T>): Promise<T> => {
     try {

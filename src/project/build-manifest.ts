@@ -22,6 +22,8 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
     projectName: project.name,
     projectDir: project.projectDir,
     vars,
+    envAllowed: project.envAllowed,
+    secrets: project.secrets,
     models: byName,
     sources: new Map(project.sources.map((s) => [s.name, s])),
     tests: new Map(tests.map((t) => [t.name, t])),

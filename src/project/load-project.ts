@@ -17,11 +17,15 @@ export interface ProjectConfig {
   readonly targetPath: string;
   /** Declared defaults; `--vars` overrides them. */
   readonly vars: Readonly<Record<string, unknown>>;
+  /** Env vars models may read with `{{env}}` (`env_allowed:`); profiles and source locations read any. */
+  readonly envAllowed: readonly string[];
+  /** Env vars and vars whose values are never written to an artifact or printed (`secrets:`). */
+  readonly secrets: readonly string[];
   readonly sources: readonly SourceNode[];
 }
 
 /** Keys each mapping may have (exported for the JSON Schema drift test). */
-export const PROJECT_KEYS = ['name', 'version', 'model-paths', 'macro-paths', 'test-paths', 'target-path', 'vars', 'sources', 'profile'];
+export const PROJECT_KEYS = ['name', 'version', 'model-paths', 'macro-paths', 'test-paths', 'target-path', 'vars', 'env_allowed', 'secrets', 'sources', 'profile'];
 export const SOURCE_KEYS = ['description', 'location', 'format', 'hive_partitioning', 'date_partition', 'clock_column', 'dedup', 'columns', 'rules', 'quarantine', 'tests'];
 export const SOURCE_COLUMN_KEYS = ['name', 'type', 'required', 'description', 'tests'];
 export const SOURCE_RULE_KEYS = ['name', 'check', 'description'];
@@ -45,6 +49,8 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
     testPaths: listOr(raw['test-paths'], ['tests'], display, 'test-paths'),
     targetPath: optionalString(raw['target-path'], display, 'target-path') ?? 'target',
     vars: expectObj(raw.vars, display, 'vars'),
+    envAllowed: stringList(raw.env_allowed, display, 'env_allowed'),
+    secrets: stringList(raw.secrets, display, 'secrets'),
     sources,
   };
 }
