@@ -145,9 +145,13 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     }
   });
 
-  it('both servers warn loudly when bound beyond loopback; docs serve shows no absolute path and checks Host too', async () => {
+  it('both servers warn loudly when bound beyond loopback; docs serve shows no absolute path and checks Host too; docs count only the project\'s tables', async () => {
+    // A table of the schema that is not the project's is neither counted nor shown.
+    await queryRows(`CREATE TABLE ${schema.schema}.not_ours AS SELECT 1 AS x`);
     const gen = await tm(['docs', 'generate']);
     expect(gen.code, gen.stdout + gen.stderr).toBe(0);
+    const catalog = JSON.parse(await readFile(path.join(project.dir, 'target', 'catalog.json'), 'utf8')) as { relations: Record<string, unknown> };
+    expect(Object.keys(catalog.relations)).toEqual(['m']);
     await rm(path.join(project.dir, 'target', 'run_results.json'), { force: true });
     const { proc, url } = await serve(['docs', 'serve', '--host', '0.0.0.0']);
     try {

@@ -45,7 +45,8 @@ export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv
     const options = args.pop() as Handlebars.HelperOptions;
     const [name, fallback] = args as [string, unknown];
     const vars = ctx(options).vars;
-    if (name in vars) return vars[name];
+    // Own keys only: `constructor` or `toString` are not vars.
+    if (Object.hasOwn(vars, name)) return vars[name];
     if (args.length > 1) return fallback;
     throw new TmError(`var '${name}' is not defined (set it in project.yml vars or with --vars)`);
   });

@@ -18,3 +18,13 @@ export function quoteLiteral(value: string): string {
 export function qualifiedName(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
+
+/** The longest prefix of `name` within `maxBytes` bytes of UTF-8, cut on a character boundary (as PostgreSQL truncates names). */
+export function truncateBytes(name: string, maxBytes: number): string {
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > maxBytes) break;
+    out += ch;
+  }
+  return out;
+}
