@@ -28,3 +28,12 @@ export function truncateBytes(name: string, maxBytes: number): string {
   }
   return out;
 }
+
+/**
+ * A file path as a DuckDB string literal naming exactly that file. DuckDB's file readers take every
+ * path as a glob pattern: `x*.parquet` would read every `x...` file (also ones tm skips), so the glob
+ * characters are escaped as one-character classes (`[*]`, `[?]`, `[[]`).
+ */
+export function quoteFilePath(file: string): string {
+  return quoteLiteral(/[*?[]/.test(file) ? file.replace(/[*?[]/g, (c) => `[${c}]`) : file);
+}
