@@ -1,56 +1,43 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgliteTarget } from '../src/engines/pglite.js';
 import { openPostgresTarget } from '../src/engines/postgres.js';
 import { qualified, withSession, type Target } from '../src/engines/target.js';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { writeMiniProject } from './support/mini-project.js';
+import { pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
+import { lakeProject, replaceModelYml, type LakeProject } from './security-fixture.js';
 
 // `\.` alone on a line ends PostgreSQL's CSV COPY: a lake value must never cut a mart short.
 const values = ['a', 'b', '\\.', 'c', '', 'd', 'e'];
 
 describe('every COPY loads exactly the rows computed', () => {
-  let schema: { schema: string; drop: () => Promise<void> };
-  let project: Awaited<ReturnType<typeof tempDir>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  let lake: LakeProject;
 
   beforeAll(async () => {
-    schema = await freshSchema('sec_copy');
-    project = await tempDir('tm-sec-copy-');
-    data = await tempDir('tm-sec-data-');
-    const instance = await DuckDBInstance.create(':memory:');
-    const con = await instance.connect();
     const rows = values.map((v, i) => `(${i}, '${v.replace(/'/g, "''")}', ${i})`).join(', ');
-    await con.run(`COPY (SELECT * FROM (VALUES ${rows}) v(id, grp, amount)) TO '${data.dir}/part.parquet' (FORMAT parquet)`);
-    con.closeSync();
-    instance.closeSync();
-    await writeMiniProject(project.dir, {
-      dataDir: data.dir,
+    lake = await lakeProject('sec_copy', {
+      rows: `SELECT * FROM (VALUES ${rows}) v(id, grp, amount)`,
       models: { only_text: 'SELECT grp FROM {{source "events"}}' },
-      schemaYml: `models:\n  - name: only_text\n    config: { materialized: replace }\n    columns:\n      - { name: grp, type: TEXT }\n`,
+      schemaYml: replaceModelYml('only_text', { grp: 'TEXT' }),
     });
   });
   afterAll(async () => {
-    await schema?.drop();
-    await project?.remove();
-    await data?.remove();
+    await lake?.remove();
   });
 
   it('a one-column text model holding `\\.` loads all 7 rows into PostgreSQL and into PGlite', async () => {
-    const env = { TM_PG_URL: pgUrl, TM_PG_SCHEMA: schema.schema };
-    const pg = await runCli(['run', '--project-dir', project.dir], { env });
+    const env = { TM_PG_URL: pgUrl, TM_PG_SCHEMA: lake.schema };
+    const pg = await runCli(['run', '--project-dir', lake.projectDir], { env });
     expect(pg.code, pg.stdout + pg.stderr).toBe(0);
     expect(pg.stdout).toMatch(/only_text .* 7 rows/);
-    const loaded = await queryRows<{ grp: string }>(`SELECT grp FROM ${schema.schema}.only_text`);
+    const loaded = await queryRows<{ grp: string }>(`SELECT grp FROM ${lake.schema}.only_text`);
     expect(loaded.map((r) => r.grp).sort()).toEqual([...values].sort());
 
-    const lite = await runCli(['run', '--project-dir', project.dir, '--target', 'lite'], { env });
+    const lite = await runCli(['run', '--project-dir', lake.projectDir, '--target', 'lite'], { env });
     expect(lite.code, lite.stdout + lite.stderr).toBe(0);
     expect(lite.stdout).toMatch(/only_text .* 7 rows/);
-    const db = await PGlite.create(path.join(project.dir, '.tm', 'lite'));
+    const db = await PGlite.create(path.join(lake.projectDir, '.tm', 'lite'));
     try {
       const rows = await db.query<{ grp: string }>(`SELECT grp FROM only_text`);
       expect(rows.rows.map((r) => r.grp).sort()).toEqual([...values].sort());
@@ -76,7 +63,7 @@ describe('every COPY loads exactly the rows computed', () => {
   }
 
   it('a COPY that loads fewer rows than were written fails, on PostgreSQL and on PGlite', async () => {
-    const pgTarget = await openPostgresTarget({ name: 'pg', url: pgUrl, schema: schema.schema, maxSessions: 1 });
+    const pgTarget = await openPostgresTarget({ name: 'pg', url: pgUrl, schema: lake.schema, maxSessions: 1 });
     try {
       await shortLoad(pgTarget, 2);
     } finally {

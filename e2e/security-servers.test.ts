@@ -6,10 +6,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshSchema, pgUrl, queryRows, runCli, tempDir } from './support/harness.js';
-import { writeMiniProject } from './support/mini-project.js';
+import { pgUrl, queryRows, runCli } from './support/harness.js';
+import { lakeProject, replaceModelYml, type LakeProject } from './security-fixture.js';
 import { spawnTm, type Proc } from './support/processes.js';
 import { unzip } from './support/unzip.js';
 
@@ -29,31 +28,21 @@ function call(url: string, options: { method?: string; headers?: Record<string, 
 }
 
 describe('nothing leaked: URLs, chart SQL, local servers', () => {
-  let schema: { schema: string; drop: () => Promise<void> };
-  let project: Awaited<ReturnType<typeof tempDir>>;
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  const env = () => ({ TM_PG_URL: pgUrl, TM_PG_SCHEMA: schema.schema });
-  const tm = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--project-dir', project.dir], { env: { ...env(), ...extra } });
-  const pwned = () => queryRows(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = 'pwned'`, [schema.schema]);
+  let lake: LakeProject;
+  const env = () => ({ TM_PG_URL: pgUrl, TM_PG_SCHEMA: lake.schema });
+  const tm = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--project-dir', lake.projectDir], { env: { ...env(), ...extra } });
+  const pwned = () => queryRows(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename = 'pwned'`, [lake.schema]);
 
   beforeAll(async () => {
-    schema = await freshSchema('sec_srv');
-    project = await tempDir('tm-sec-srv-');
-    data = await tempDir('tm-sec-data-');
-    const instance = await DuckDBInstance.create(':memory:');
-    const con = await instance.connect();
-    await con.run(`COPY (SELECT i::BIGINT AS id, 'g' || (i % 3) AS grp, i::BIGINT AS amount FROM range(10) t(i)) TO '${data.dir}/part.parquet' (FORMAT parquet)`);
-    con.closeSync();
-    instance.closeSync();
-    await writeMiniProject(project.dir, {
-      dataDir: data.dir,
+    lake = await lakeProject('sec_srv', {
+      rows: `SELECT i::BIGINT AS id, 'g' || (i % 3) AS grp, i::BIGINT AS amount FROM range(10) t(i)`,
       models: { m: 'SELECT id, grp, amount FROM {{source "events"}}' },
-      schemaYml: `models:\n  - name: m\n    config: { materialized: replace }\n    columns:\n      - { name: id, type: BIGINT }\n      - { name: grp, type: TEXT }\n      - { name: amount, type: BIGINT }\n`,
+      schemaYml: replaceModelYml('m', { id: 'BIGINT', grp: 'TEXT', amount: 'BIGINT' }),
     });
-    await mkdir(path.join(project.dir, 'dashboards'));
-    const evil = `count(*)) AS x FROM m; CREATE TABLE ${schema.schema}.pwned AS SELECT now(); SELECT (1`;
+    await mkdir(path.join(lake.projectDir, 'dashboards'));
+    const evil = `count(*)) AS x FROM m; CREATE TABLE ${lake.schema}.pwned AS SELECT now(); SELECT (1`;
     await writeFile(
-      path.join(project.dir, 'dashboards', 'd.yml'),
+      path.join(lake.projectDir, 'dashboards', 'd.yml'),
       `dashboards:\n  - name: d\n    charts:\n` +
         `      - { name: rows, model: m, form: big_number, metrics: ["count(*)"], place: { row: 1, width: 6 } }\n` +
         `      - { name: evil, model: m, form: big_number, metrics: [{ sql: ${JSON.stringify(evil)}, label: x }], place: { row: 1, width: 6 } }\n`,
@@ -62,9 +51,7 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
   });
   afterAll(async () => {
-    await schema?.drop();
-    await project?.remove();
-    await data?.remove();
+    await lake?.remove();
   });
 
   it('a chart metric with a second statement runs nothing but its one read-only statement, and its error names the chart and the database error', async () => {
@@ -73,13 +60,13 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     expect(build.stdout + build.stderr).toMatch(/chart 'evil': cannot insert multiple commands into a prepared statement/);
     expect(await pwned()).toEqual([]);
     // A single statement that writes (a data-modifying CTE) is refused by the read-only transaction.
-    const yml = path.join(project.dir, 'dashboards', 'd.yml');
+    const yml = path.join(lake.projectDir, 'dashboards', 'd.yml');
     const original = await readFile(yml, 'utf8');
     try {
-      await writeFile(yml, original.replace(/\{ sql: .*, label: x \}/, `{ sql: ${JSON.stringify(`(WITH w AS (DELETE FROM ${schema.schema}.m RETURNING 1) SELECT count(*) FROM w)`)}, label: x }`));
+      await writeFile(yml, original.replace(/\{ sql: .*, label: x \}/, `{ sql: ${JSON.stringify(`(WITH w AS (DELETE FROM ${lake.schema}.m RETURNING 1) SELECT count(*) FROM w)`)}, label: x }`));
       const again = await tm(['dashboards', 'build', '--out', 'site']);
       expect(again.stdout + again.stderr).toMatch(/chart 'evil': .*(read-only transaction|WITH clause containing a data-modifying statement must be at the top level)/);
-      expect(await queryRows(`SELECT count(*)::int AS n FROM ${schema.schema}.m`)).toEqual([{ n: 10 }]);
+      expect(await queryRows(`SELECT count(*)::int AS n FROM ${lake.schema}.m`)).toEqual([{ n: 10 }]);
     } finally {
       await writeFile(yml, original);
     }
@@ -89,7 +76,7 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     const secretUrl = `${pgUrl}?password=pwParamA1&sslpassword=pwParamB2`;
     const out = await tm(['dashboards', 'export', '--out', 'bundle.zip'], { TM_PG_URL: secretUrl });
     expect(out.code, out.stdout + out.stderr).toBe(0);
-    const bundle = await unzipped(path.join(project.dir, 'bundle.zip'));
+    const bundle = await unzipped(path.join(lake.projectDir, 'bundle.zip'));
     for (const secret of ['pwParamA1', 'pwParamB2']) {
       expect(bundle.includes(secret), secret).toBe(false);
       expect(out.stdout + out.stderr).not.toContain(secret);
@@ -97,7 +84,7 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     expect(bundle.includes('password=XXXXXXXXXX')).toBe(true);
     const uri = await tm(['dashboards', 'export', '--out', 'bundle2.zip', '--database-uri', 'postgresql://superset:pwUser3@marts:5432/marts?password=pwParamC4']);
     expect(uri.code, uri.stdout + uri.stderr).toBe(0);
-    const bundle2 = await unzipped(path.join(project.dir, 'bundle2.zip'));
+    const bundle2 = await unzipped(path.join(lake.projectDir, 'bundle2.zip'));
     expect(bundle2).toContain('postgresql+psycopg2://superset:XXXXXXXXXX@marts:5432/marts?password=XXXXXXXXXX');
     for (const secret of ['pwUser3', 'pwParamC4']) expect(bundle2.includes(secret), secret).toBe(false);
 
@@ -111,7 +98,7 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
   });
 
   async function serve(args: string[]): Promise<{ proc: Proc; url: string }> {
-    const proc = spawnTm([...args, '--port', '0', '--project-dir', project.dir], env());
+    const proc = spawnTm([...args, '--port', '0', '--project-dir', lake.projectDir], env());
     await proc.waitFor(/Serving .*(http:\S+)/);
     const url = /Serving .*?(http:\S+)/.exec(proc.output())![1];
     return { proc, url };
@@ -147,12 +134,12 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
 
   it('both servers warn loudly when bound beyond loopback; docs serve shows no absolute path and checks Host too; docs count only the project\'s tables', async () => {
     // A table of the schema that is not the project's is neither counted nor shown.
-    await queryRows(`CREATE TABLE ${schema.schema}.not_ours AS SELECT 1 AS x`);
+    await queryRows(`CREATE TABLE ${lake.schema}.not_ours AS SELECT 1 AS x`);
     const gen = await tm(['docs', 'generate']);
     expect(gen.code, gen.stdout + gen.stderr).toBe(0);
-    const catalog = JSON.parse(await readFile(path.join(project.dir, 'target', 'catalog.json'), 'utf8')) as { relations: Record<string, unknown> };
+    const catalog = JSON.parse(await readFile(path.join(lake.projectDir, 'target', 'catalog.json'), 'utf8')) as { relations: Record<string, unknown> };
     expect(Object.keys(catalog.relations)).toEqual(['m']);
-    await rm(path.join(project.dir, 'target', 'run_results.json'), { force: true });
+    await rm(path.join(lake.projectDir, 'target', 'run_results.json'), { force: true });
     const { proc, url } = await serve(['docs', 'serve', '--host', '0.0.0.0']);
     try {
       await proc.waitFor(/WARNING: listening on 0\.0\.0\.0/);
@@ -160,7 +147,7 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
       const local = `http://127.0.0.1:${port}/`;
       const missing = await call(`${local}run_results.json`);
       expect(missing.status).toBe(404);
-      expect(missing.body).not.toContain(project.dir);
+      expect(missing.body).not.toContain(lake.projectDir);
       expect((await call(local, { method: 'POST' })).status).toBe(405);
       expect((await call(local, { headers: { host: 'rebound.example' } })).status).toBe(403);
       const index = await call(local);
