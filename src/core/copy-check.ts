@@ -1,24 +1,31 @@
 /**
  * Rows into PostgreSQL arrive as CSV that DuckDB writes and COPY FROM reads. Two rules keep that
- * exact: every value is quoted (an unquoted `\.` alone on a line is PostgreSQL's end-of-data marker,
+ * exact: every text value is quoted (an unquoted `\.` alone on a line is PostgreSQL's end-of-data marker,
  * which would end the COPY early and silently), and the rows COPY loaded are compared with the rows
  * DuckDB wrote, so a difference fails the load before anything is swapped in.
  */
 import { TmError, EXIT_FAILED } from './errors.js';
-import { quoteLiteral } from './sql-quote.js';
+import { quoteIdent, quoteLiteral } from './sql-quote.js';
 
 /** The part of a DuckDB session this needs (engines/duckdb.ts). */
 interface DuckRows {
   all<R = Record<string, unknown>>(sql: string): Promise<R[]>;
 }
 
+/** Types whose CSV text can never be `\.` (numbers, booleans, times, UUIDs): left unquoted, which is cheaper to write and parse. */
+const NEVER_TEXT = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN|DATE|TIME.*|TIMESTAMP.*|INTERVAL|UUID)$/;
+
 /**
- * `COPY (source) TO dest` as headerless CSV, every non-NULL value quoted (NULL stays an empty
- * unquoted field, which PostgreSQL reads as NULL; `""` stays the empty string). `chunked` writes
- * files of bounded size into the folder `dest`. Returns the rows written.
+ * `COPY source TO dest` as headerless CSV, every value of a text-like column quoted (NULL stays an
+ * empty unquoted field, which PostgreSQL reads as NULL; `""` stays the empty string). `source` is a
+ * quoted table name or a parenthesized query. `chunked` writes files of bounded size into the folder
+ * `dest`. Returns the rows written.
  */
 export async function writeDuckCsv(duck: DuckRows, source: string, dest: string, chunked: boolean): Promise<number> {
-  const options = `FORMAT csv, HEADER false, FORCE_QUOTE *${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'}`;
+  const columns = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
+  const quoted = columns.filter((c) => !NEVER_TEXT.test(c.column_type)).map((c) => quoteIdent(c.column_name));
+  const force = quoted.length ? `, FORCE_QUOTE (${quoted.join(', ')})` : '';
+  const options = `FORMAT csv, HEADER false${force}${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'}`;
   const rows = await duck.all<{ Count: string | number }>(`COPY ${source} TO ${quoteLiteral(dest)} (${options})`);
   return Number(rows[0]?.Count ?? 0);
 }

@@ -106,8 +106,11 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         await db.close();
       } finally {
         await rm(tmp, { recursive: true, force: true });
-        tightenTree(options.dataDir);
-        folderLock.release();
+        try {
+          tightenTree(options.dataDir);
+        } finally {
+          folderLock.release();
+        }
       }
     },
   };
