@@ -1,8 +1,9 @@
 /**
  * Rows into PostgreSQL arrive as CSV that DuckDB writes and COPY FROM reads. Two rules keep that
- * exact: every text value is quoted (an unquoted `\.` alone on a line is PostgreSQL's end-of-data marker,
- * which would end the COPY early and silently), and the rows COPY loaded are compared with the rows
- * DuckDB wrote, so a difference fails the load before anything is swapped in.
+ * exact: every text value is quoted (an unquoted `\.` alone on a line is PostgreSQL's end-of-data
+ * marker, which would end the COPY early and silently), and the rows COPY loaded are compared with
+ * the rows DuckDB wrote, so a difference fails the load before anything is swapped in. One documented
+ * change: NUL characters, which PostgreSQL text cannot hold, are removed from text values.
  */
 import { TmError, EXIT_FAILED } from './errors.js';
 import { quoteIdent, quoteLiteral } from './sql-quote.js';
@@ -26,7 +27,10 @@ export async function writeDuckCsv(duck: DuckRows, source: string, dest: string,
   const quoted = columns.filter((c) => !NEVER_TEXT.test(c.column_type)).map((c) => quoteIdent(c.column_name));
   const force = quoted.length ? `, FORCE_QUOTE (${quoted.join(', ')})` : '';
   const options = `FORMAT csv, HEADER false${force}${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'}`;
-  const rows = await duck.all<{ Count: string | number }>(`COPY ${source} TO ${quoteLiteral(dest)} (${options})`);
+  // PostgreSQL text cannot hold a NUL character (a lake file can): it is removed from text values on the way in.
+  const text = columns.filter((c) => c.column_type === 'VARCHAR').map((c) => quoteIdent(c.column_name));
+  const from = text.length ? `(SELECT * REPLACE (${text.map((c) => `replace(${c}, chr(0), '') AS ${c}`).join(', ')}) FROM ${source})` : source;
+  const rows = await duck.all<{ Count: string | number }>(`COPY ${from} TO ${quoteLiteral(dest)} (${options})`);
   return Number(rows[0]?.Count ?? 0);
 }
 
