@@ -34,8 +34,9 @@ export function projectDirOf(options: CommonOptions): string {
 /** Parse -> manifest -> graph, and `target/manifest.json` written: the first stages of every command. */
 export async function loadProjectContext(options: CommonOptions): Promise<ProjectContext> {
   const projectDir = projectDirOf(options);
-  ensurePrivateDir(stateDirOf(projectDir));
   const project = await loadProjectConfig(projectDir);
+  // tm's caches, spill and PGlite live here: no other local user may look in (core/file-modes.ts).
+  ensurePrivateDir(stateDirOf(projectDir));
   const manifest = await buildManifest(project, options.vars ?? {});
   const graph = buildGraph(manifest);
   const targetDir = path.join(projectDir, project.targetPath);
