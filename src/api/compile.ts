@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderModelSql } from '../compile/render-model.js';
 import { createTemplateEnv } from '../compile/template-env.js';
+import { maskSecrets } from '../compile/secrets.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
 import { incrementalConfigOf } from '../manifest/kind-facts.js';
@@ -40,7 +41,7 @@ export async function compile(options: CompileOptions): Promise<{ files: string[
     });
     const file = path.join(ctx.targetDir, 'compiled', model.path);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, sql);
+    await writeFile(file, maskSecrets(ctx.manifest, sql));
     files.push(file);
     log(`compiled ${model.name} -> ${path.relative(ctx.project.projectDir, file)}`);
   }

@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import YAML from 'yaml';
 import { supersetUri } from '../dashboards/database-uri.js';
+import { allowedHosts, refuseRequest } from '../core/local-server.js';
+import { shareFile } from '../core/file-modes.js';
 import { dashboardData, jsonForScript, renderPage, type DashboardData } from '../dashboards/page.js';
 import { runCharts, type ChartResult } from '../dashboards/run-charts.js';
 import { buildBundle } from '../dashboards/superset/bundle.js';
@@ -82,6 +84,7 @@ export async function exportDashboards(options: ExportOptions): Promise<ExportOu
   const out = path.resolve(ctx.project.projectDir, options.out);
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, zip(entries));
+  await shareFile(out);
   const count = (prefix: string): number => [...bundle.files.keys()].filter((f) => f.startsWith(prefix)).length;
   return { file: out, dashboards: count('dashboards/'), charts: count('charts/'), datasets: count('datasets/') };
 }
@@ -138,13 +141,14 @@ export async function buildDashboards(options: BuildOptions): Promise<BuildOutco
   await mkdir(dir, { recursive: true });
   const index = path.join(dir, 'index.html');
   await writeFile(index, html);
+  await shareFile(index);
   const failed = failures(results);
   return { index, bytes: (await stat(index)).size, seconds: (performance.now() - started) / 1000, charts: results, failed, exitCode: failed.length > 0 ? EXIT_FAILED : EXIT_OK };
 }
 
-async function renderAll(ctx: ProjectContext, target: Target, dashboards: readonly DashboardNode[], refreshOverride?: number): Promise<{ html: string; results: ChartResult[] }> {
+async function renderAll(ctx: ProjectContext, target: Target, dashboards: readonly DashboardNode[], refreshOverride?: number, signal?: AbortSignal): Promise<{ html: string; results: ChartResult[] }> {
   const readAt = new Date();
-  const results = await runCharts(ctx.manifest, target, dashboards);
+  const results = await runCharts(ctx.manifest, target, dashboards, signal);
   const data: Record<string, DashboardData> = {};
   for (const d of dashboards) data[d.name] = dashboardData(d, results, readAt, refreshOf(d, refreshOverride));
   return { html: await renderPage(dashboards, { project: ctx.manifest.projectName, dashboards: data }), results };
@@ -162,6 +166,8 @@ function failures(results: readonly ChartResult[]): FailedChart[] {
 export interface ServeOptions extends DashboardSelection {
   readonly port?: number;
   readonly host?: string;
+  /** Host names besides the bound address the server answers to (core/local-server.ts). */
+  readonly allowHosts?: readonly string[];
   /** Seconds between refreshes of the dashboards that refresh (default: each one's refresh_seconds). */
   readonly refreshSeconds?: number;
 }
@@ -182,15 +188,24 @@ export async function serveDashboards(options: ServeOptions): Promise<DashboardS
   const target = await openTarget(config, 1);
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const byName = new Map(dashboards.map((d) => [d.name, d]));
+  const host = options.host ?? '127.0.0.1';
+  const allowed = allowedHosts(host, options.allowHosts ?? []);
   const server: Server = createServer((req, res) => {
+    if (refuseRequest(req, res, allowed)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
     const fail = (err: unknown): void => send(500, 'text/plain; charset=utf-8', `error: ${err instanceof Error ? err.message : String(err)}\n`);
+    // A client that leaves (a closed tab, an aborted load) stops the charts not yet queried.
+    const left = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) left.abort();
+    });
+    if (req.method === 'HEAD') return send(url.pathname === '/' || url.pathname === '/index.html' || /^\/data\/[A-Za-z0-9_]+\.json$/.test(url.pathname) ? 200 : 404, 'text/plain; charset=utf-8', '');
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      renderAll(ctx, target, dashboards, options.refreshSeconds).then(({ html, results }) => {
+      renderAll(ctx, target, dashboards, options.refreshSeconds, left.signal).then(({ html, results }) => {
         for (const f of failures(results)) log(`chart ${f.dashboard}/${f.chart} failed: ${f.message}`);
         send(200, 'text/html; charset=utf-8', html);
       }, fail);
@@ -199,18 +214,18 @@ export async function serveDashboards(options: ServeOptions): Promise<DashboardS
     const match = /^\/data\/([A-Za-z0-9_]+)\.json$/.exec(url.pathname);
     const dashboard = match ? byName.get(match[1]) : undefined;
     if (dashboard === undefined) return send(404, 'text/plain; charset=utf-8', 'not found\n');
-    runCharts(ctx.manifest, target, [dashboard]).then((results) => {
+    runCharts(ctx.manifest, target, [dashboard], left.signal).then((results) => {
       send(200, 'application/json', jsonForScript(dashboardData(dashboard, results, new Date(), refreshOf(dashboard, options.refreshSeconds))));
     }, fail);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 8080, host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await target.close();

@@ -108,6 +108,8 @@ export interface DocsServeOptions {
   readonly projectDir?: string;
   readonly port: number;
   readonly host: string;
+  /** Host names besides the bound address the server answers to (core/local-server.ts). */
+  readonly allowHosts?: readonly string[];
 }
 
 /** `tm docs serve`: serves what `tm docs generate` wrote; fails when there is nothing yet. */
@@ -116,7 +118,7 @@ export async function docsServe(options: DocsServeOptions): Promise<DocsServer> 
   const project = await loadProjectConfig(projectDir);
   const targetDir = path.join(projectDir, project.targetPath);
   if (!existsSync(path.join(targetDir, 'index.html'))) throw new TmError(`no ${path.join(project.targetPath, 'index.html')} in ${projectDir}: run tm docs generate first`);
-  return serveDocs(targetDir, options.host, options.port);
+  return serveDocs(targetDir, options.host, options.port, options.allowHosts);
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

@@ -5,6 +5,8 @@ import { buildManifest } from '../project/build-manifest.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProjectConfig, type ProjectConfig } from '../project/load-project.js';
 import { checkTestNames } from '../quality/collect-tests.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { ensurePrivateDir } from '../core/file-modes.js';
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -34,6 +36,8 @@ export function projectDirOf(options: CommonOptions): string {
 export async function loadProjectContext(options: CommonOptions): Promise<ProjectContext> {
   const projectDir = projectDirOf(options);
   const project = await loadProjectConfig(projectDir);
+  // tm's caches, spill and PGlite live here: no other local user may look in (core/file-modes.ts).
+  ensurePrivateDir(stateDirOf(projectDir));
   const manifest = await buildManifest(project, options.vars ?? {});
   checkTestNames(manifest);
   const graph = buildGraph(manifest);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
@@ -211,10 +212,10 @@ export function printPlan(planned: PlannedRun): RunPlan {
   const sql = new Map<string, string>();
   if (options.showSql) {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
-      sql.set(step.model.name, renderModelSql(planned.templates, {
+      sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.templates, {
         model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
         values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
-      }));
+      })));
     }
   }
   for (const line of explainPlan(plan, { sql })) planned.log(line);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { writableVars } from '../compile/secrets.js';
 import type { Manifest } from '../manifest/types.js';
 import { kindSettings } from '../project/model-kinds.js';
 import { writeJsonAtomic } from './write-json.js';
@@ -34,7 +35,7 @@ export async function writeManifestArtifact(targetDir: string, manifest: Manifes
   }
   await writeJsonAtomic(path.join(targetDir, 'manifest.json'), {
     metadata: { schema: MANIFEST_SCHEMA, project: manifest.projectName, generated_at: new Date().toISOString() },
-    vars: manifest.vars,
+    vars: writableVars(manifest),
     nodes,
   });
 }

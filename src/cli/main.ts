@@ -3,6 +3,11 @@ import { CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE } from '../core/errors.js';
 import { commandExitCode, reportError } from './action.js';
 import { createProgram } from './program.js';
+import { usePrivateUmask } from '../core/file-modes.js';
+import { guardTerminalOutput } from '../core/printable.js';
+
+usePrivateUmask();
+guardTerminalOutput();
 
 let exitCode: number;
 try {

@@ -46,7 +46,8 @@ export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv
     const options = args.pop() as Handlebars.HelperOptions;
     const [name, fallback] = args as [string, unknown];
     const vars = ctx(options).vars;
-    if (name in vars) return vars[name];
+    // Own keys only: `constructor` or `toString` are not vars.
+    if (Object.hasOwn(vars, name)) return vars[name];
     if (args.length > 1) return fallback;
     throw new TmError(`var '${name}' is not defined (set it in project.yml vars or with --vars)`);
   });
@@ -55,7 +56,10 @@ export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv
     // `{{config key=value}}` only declares (read statically); `{{config "key"}}` reads a value.
     return args.length ? String(ctx(options).config[String(args[0])] ?? '') : '';
   });
+  const envAllowed = new Set(manifest.envAllowed ?? []);
   hb.registerHelper('env', (name: string, options: Handlebars.HelperOptions) => {
+    // The process's env holds credentials (TM_PG_URL...): a model reads only what the project lists.
+    if (!envAllowed.has(name)) throw new TmError(`{{env "${name}"}}: models may read only the env vars listed in env_allowed: in project.yml (add ${name} there if it is meant for models)`);
     const value = process.env[name];
     if (value !== undefined) return value;
     if (options.hash?.default !== undefined) return String(options.hash.default);

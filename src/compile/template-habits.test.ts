@@ -20,6 +20,10 @@ describe('template mistakes answered at the line to fix', () => {
       .toBe(`models/m.sql:2: '{{ ref("stg_orders") }}' is Jinja call syntax; in Handlebars write {{ref "stg_orders"}}`);
     expect(messageOf(() => analyzeTemplate("{{ config(materialized='upsert') }}\nSELECT 1", 'models/m.sql', 0)))
       .toBe(`models/m.sql:1: '{{ config(materialized='upsert') }}' is Jinja call syntax; in Handlebars write {{config materialized="upsert"}}`);
+    // A Handlebars subexpression is no Jinja call, and does not hide one after it.
+    expect(messageOf(() => analyzeTemplate('SELECT {{literal (env "X")}}', 'models/m.sql', 0))).toBe('no error');
+    expect(messageOf(() => analyzeTemplate('SELECT {{literal (env "X")}}\nFROM {{ ref("a") }}', 'models/m.sql', 0)))
+      .toBe(`models/m.sql:2: '{{ ref("a") }}' is Jinja call syntax; in Handlebars write {{ref "a"}}`);
   });
 
   it('points an unclosed block at its opening tag', () => {

@@ -41,7 +41,8 @@ export function checkJinjaHabits(text: string, file: string, lineOffset: number)
   if (statement) {
     throw projectError(file, `'${statement[0]}' is Jinja; tm templates are Handlebars: write ${handlebarsFormOf(statement[1])}`, lineAt(text, statement.index) + lineOffset);
   }
-  const call = /\{\{-?\s*([A-Za-z_]\w*)\s*\(([^)]*)\)\s*-?\}\}/.exec(text);
+  // `{{literal (env "X")}}` is Handlebars: a subexpression starts with a helper's name and a space.
+  const call = [...text.matchAll(/\{\{-?\s*([A-Za-z_]\w*)\s*\(([^)]*)\)\s*-?\}\}/g)].find((m) => !/^\s*[A-Za-z_][\w.]*\s+\S/.test(m[2]));
   if (call) {
     throw projectError(file, `'${call[0]}' is Jinja call syntax; in Handlebars write {{${call[1]}${handlebarsArgs(call[2])}}}`, lineAt(text, call.index) + lineOffset);
   }

@@ -1,5 +1,5 @@
 /** Runs every chart's query on the target, a few at a time; a failed chart keeps its error, the others still draw. */
-import { qualified, type Target, type TargetSession } from '../engines/target.js';
+import { qualified, transaction, type Target, type TargetSession } from '../engines/target.js';
 import { errorMessage } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import { FORMS } from './forms/index.js';
@@ -21,7 +21,21 @@ export function relationOf(manifest: Manifest, schema: string, chart: ChartSpec)
   return { table: qualified(schema, model.name), model };
 }
 
-export async function runCharts(manifest: Manifest, target: Target, dashboards: readonly DashboardNode[]): Promise<ChartResult[]> {
+/** A chart query may run this long (a dashboard page waits for all of its charts). */
+export const CHART_TIMEOUT_MS = 60_000;
+
+/**
+ * A chart's SQL (its metrics are the author's SQL, and `serve` runs it on every view): one statement
+ * (`query` uses the extended protocol), in a read-only transaction, under a statement timeout.
+ */
+async function readOnly(session: TargetSession, sql: string): Promise<Record<string, unknown>[]> {
+  return transaction(session, async (tx) => {
+    await tx.exec(`SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${CHART_TIMEOUT_MS}`);
+    return tx.query(sql);
+  });
+}
+
+export async function runCharts(manifest: Manifest, target: Target, dashboards: readonly DashboardNode[], signal?: AbortSignal): Promise<ChartResult[]> {
   const jobs = dashboards.flatMap((d) => d.charts.map((chart) => ({ dashboard: d.name, chart })));
   const results: ChartResult[] = new Array(jobs.length);
   let next = 0;
@@ -29,7 +43,8 @@ export async function runCharts(manifest: Manifest, target: Target, dashboards: 
     const session = await target.acquire();
     try {
       await tuneSession(session);
-      for (let i = next++; i < jobs.length; i = next++) {
+      // A client that left (serve) stops the charts not yet started.
+      for (let i = next++; i < jobs.length && !signal?.aborted; i = next++) {
         const { dashboard, chart } = jobs[i];
         const started = performance.now();
         const rel = relationOf(manifest, target.schema, chart);
@@ -37,11 +52,11 @@ export async function runCharts(manifest: Manifest, target: Target, dashboards: 
         let data: ChartData;
         let rows = 0;
         try {
-          const found = await session.query(form.query(chart, rel));
+          const found = await readOnly(session, form.query(chart, rel));
           rows = found.length;
           data = form.draw(chart, found, rel);
         } catch (err) {
-          data = { kind: 'error', message: errorMessage(err).split('\n')[0] };
+          data = { kind: 'error', message: `chart '${chart.name}': ${errorMessage(err).split('\n')[0]}` };
         }
         results[i] = { dashboard, chart: chart.name, data, rows, seconds: (performance.now() - started) / 1000 };
       }
@@ -51,7 +66,7 @@ export async function runCharts(manifest: Manifest, target: Target, dashboards: 
   };
   // Enough sessions to overlap queries on PostgreSQL; PGlite has one.
   await Promise.all(Array.from({ length: Math.max(1, Math.min(target.maxSessions, 4, jobs.length)) }, worker));
-  return results;
+  return signal?.aborted ? results.filter((r) => r !== undefined) : results;
 }
 
 /**

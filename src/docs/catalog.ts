@@ -32,8 +32,9 @@ const RELATION_TYPES: Readonly<Record<string, CatalogRelation['type']>> = {
 };
 
 /**
- * Reads every relation of `schema` from pg_catalog (the same on PostgreSQL and PGlite): columns with
- * their types as the database has them, an exact row count and the size on disk.
+ * Reads the relations of `schema` that belong to the project's nodes from pg_catalog (the same on
+ * PostgreSQL and PGlite): columns with their types as the database has them, an exact row count and
+ * the size on disk. Other tables of the schema are not tm's to count (nor to show).
  */
 export async function readCatalog(session: TargetSession, schema: string, nodeOf: (relation: string) => string | null): Promise<CatalogRelation[]> {
   const relations = await session.query<{ name: string; kind: string; size_bytes: string | number; size: string }>(
@@ -52,12 +53,14 @@ export async function readCatalog(session: TargetSession, schema: string, nodeOf
   );
   const out: CatalogRelation[] = [];
   for (const r of relations) {
+    const node = nodeOf(r.name);
+    if (node === null) continue;
     const [count] = await session.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${qualified(schema, r.name)}`);
     out.push({
       schema,
       name: r.name,
       type: RELATION_TYPES[r.kind] ?? 'table',
-      node: nodeOf(r.name),
+      node,
       columns: columns.filter((c) => c.rel === r.name).map((c) => ({ name: c.name, type: c.type, position: Number(c.position), nullable: c.nullable })),
       row_count: Number(count.n),
       size_bytes: Number(r.size_bytes),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { TmError } from '../core/errors.js';
+import { allowedHosts, refuseRequest } from '../core/local-server.js';
 
 /** The files `tm docs serve` hands out: the page and the artifacts it was made from, nothing else. */
 const SERVED: Readonly<Record<string, string>> = {
@@ -18,15 +19,13 @@ export interface DocsServer {
 }
 
 /** Serves `targetDir/index.html` and its artifacts on `host:port` (port 0 picks a free one). */
-export async function serveDocs(targetDir: string, host: string, port: number): Promise<DocsServer> {
+export async function serveDocs(targetDir: string, host: string, port: number, allowHosts: readonly string[] = []): Promise<DocsServer> {
+  const allowed = allowedHosts(host, allowHosts);
   const server: Server = createServer((req, res) => {
+    if (refuseRequest(req, res, allowed)) return;
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const name = pathname === '/' ? '/index.html' : pathname;
     const type = SERVED[name];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
     if (!type) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -34,7 +33,7 @@ export async function serveDocs(targetDir: string, host: string, port: number): 
     // Read on each request: a `tm docs generate` while serving shows on the next reload.
     readFile(path.join(targetDir, name.slice(1)))
       .then((body) => res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body))
-      .catch(() => res.writeHead(404, { 'content-type': 'text/plain' }).end(`${name.slice(1)} not found in ${targetDir}\n`));
+      .catch(() => res.writeHead(404, { 'content-type': 'text/plain' }).end(`${name.slice(1)} not found (tm docs generate writes it)\n`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

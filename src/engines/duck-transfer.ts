@@ -4,6 +4,7 @@ import type { ColumnSpec } from '../manifest/types.js';
 import type { DuckSession } from './duckdb.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { Target, TargetSession } from './target.js';
+import { writeDuckCsv } from './copy-check.js';
 
 /** Where table rows come from and go to, typed by a contract's columns. */
 export interface TableCopy {
@@ -42,7 +43,5 @@ export async function copyTargetToDuck(session: DuckSession, target: Target, fro
  * file (PGlite reads it in 32 MB chunks), so rows never become JavaScript objects. Returns the rows copied.
  */
 export function copyDuckToTarget(session: DuckSession, duckTable: string, into: TargetSession, table: string, columns: readonly string[]): Promise<number> {
-  return into.copyCsvIn(table, columns, (dest, chunked) =>
-    session.run(`COPY ${quoteIdent(duckTable)} TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`),
-  );
+  return into.copyCsvIn(table, columns, (dest, chunked) => writeDuckCsv(session, quoteIdent(duckTable), dest, chunked));
 }

@@ -5,6 +5,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { TmError } from '../core/errors.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
+import { checkCopiedRows } from './copy-check.js';
+import { SESSION_SETTINGS_SQL } from '../core/session-settings.js';
+import { ensurePrivateDir, tightenTree } from '../core/file-modes.js';
 import { lockPgliteFolder } from './pglite-lock.js';
 import type { Target, TargetSession } from './target.js';
 
@@ -31,9 +34,11 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
   const folderLock = lockPgliteFolder(options.dataDir);
   let db: PGlite;
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    // PGlite writes its files 0666 (Emscripten's modes): the folder is 0700 and its files 0600, whatever made them.
+    ensurePrivateDir(options.dataDir);
+    tightenTree(options.dataDir);
     db = await PGlite.create(options.dataDir, { parsers });
-    await db.exec(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'`);
+    await db.exec(SESSION_SETTINGS_SQL);
   } catch (err) {
     folderLock.release();
     throw new TmError(`cannot open the PGlite database at ${options.dataDir}: ${(err as Error).message}`, 2, { cause: err });
@@ -67,7 +72,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         async copyCsvIn(table, columns, write, copyOptions) {
           // DuckDB writes the CSV in chunks of bounded size; each chunk goes in as one blob.
           const dir = path.join(tmp, `in-${seq++}`);
-          await write(dir, true);
+          const written = await write(dir, true);
           const cols = columns.map(quoteIdent).join(', ');
           let rows = 0;
           try {
@@ -81,7 +86,7 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
           } finally {
             await rm(dir, { recursive: true, force: true });
           }
-          return rows;
+          return checkCopiedRows(written, rows, table, copyOptions?.model);
         },
         async copyCsvOut(query, file) {
           const result = await db.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT csv, HEADER)`);
@@ -101,7 +106,11 @@ export async function openPgliteTarget(options: PgliteTargetOptions): Promise<Ta
         await db.close();
       } finally {
         await rm(tmp, { recursive: true, force: true });
-        folderLock.release();
+        try {
+          tightenTree(options.dataDir);
+        } finally {
+          folderLock.release();
+        }
       }
     },
   };

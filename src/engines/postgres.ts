@@ -9,6 +9,9 @@ import { TmError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/cancel.js';
 import { pausePoint } from '../core/pause-point.js';
 import { quoteIdent } from '../core/sql-quote.js';
+import { checkCopiedRows } from './copy-check.js';
+import { SESSION_SETTINGS_SQL } from '../core/session-settings.js';
+import { maskSecretsIn, maskUrl } from '../core/mask-url.js';
 import type { DedicatedSession, Target, TargetSession } from './target.js';
 
 /** Dates, timestamps, numerics and int8 stay strings: no driver may turn a TIMESTAMP into a local-time Date. */
@@ -33,15 +36,18 @@ export interface PostgresTargetOptions {
 
 /** Host, port and database of a URL, without user or password. */
 export function describeUrl(url: string): { host: string; port: string; database: string } {
+  const invalid = () => new TmError(`the PostgreSQL URL is not a valid URL (expected postgres://user@host:port/database): ${maskUrl(url)}`);
+  // Without `//` there is no user info: `postgres:/user:pw@host/db` would be all path, password included.
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw invalid();
   try {
     const u = new URL(url);
     return { host: u.hostname || 'localhost', port: u.port || '5432', database: decodeURIComponent(u.pathname.slice(1)) || 'postgres' };
   } catch {
-    throw new TmError(`the PostgreSQL URL is not a valid URL (expected postgres://user@host:port/database)`);
+    throw invalid();
   }
 }
 
-function connectionError(err: unknown, label: string): TmError {
+function connectionError(err: unknown, label: string, url: string): TmError {
   const code = (err as { code?: string }).code;
   const reason =
     code === 'ECONNREFUSED' ? 'connection refused' :
@@ -50,7 +56,7 @@ function connectionError(err: unknown, label: string): TmError {
     code === '3D000' ? 'database does not exist' :
     code === '28P01' || code === '28000' ? 'authentication failed' :
     (err as Error).message;
-  return new TmError(`cannot connect to PostgreSQL at ${label}: ${reason}`, 2, { cause: err });
+  return new TmError(`cannot connect to PostgreSQL at ${label}: ${maskSecretsIn(reason, url)}`, 2, { cause: err });
 }
 
 export async function openPostgresTarget(options: PostgresTargetOptions): Promise<Target> {
@@ -82,12 +88,14 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       try {
         client = await pool.connect();
       } catch (err) {
-        throw connectionError(err, label);
+        throw connectionError(err, label, options.url);
       }
       let broken = false;
       const session: TargetSession = {
         async query<R>(sql: string, params?: readonly unknown[]) {
-          const result = await client.query(sql, params as unknown[] | undefined);
+          // The extended protocol, as PGlite's query uses: exactly one statement (`exec` runs scripts).
+          const config: pg.QueryConfig & { queryMode: 'extended' } = { text: sql, values: params as unknown[] | undefined, queryMode: 'extended' };
+          const result = await client.query(config);
           return result.rows as R[];
         },
         async exec(sql) {
@@ -100,7 +108,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
           scratch ??= mkdtemp(path.join(os.tmpdir(), 'tm-copy-'));
           const file = path.join(await scratch, `copy-${fileSeq++}.csv`);
           try {
-            await write(file, false);
+            const written = await write(file, false);
             throwIfCancelled();
             const cols = columns.map(quoteIdent).join(', ');
             const copy = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN WITH (FORMAT csv)`));
@@ -115,7 +123,7 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
             copy.off('error', onEarlyError);
             if (early) throw early;
             await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy);
-            return copy.rowCount;
+            return checkCopiedRows(written, copy.rowCount, table, copyOptions?.model);
           } finally {
             await rm(file, { force: true });
           }
@@ -136,9 +144,9 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       };
       client.on('error', onError);
       if (!prepared.has(client)) {
-        await client.query(`SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
+        await client.query(`${SESSION_SETTINGS_SQL}; SET search_path TO ${quoteIdent(options.schema)}, public`).catch((err) => {
           client.release(true);
-          throw connectionError(err, label);
+          throw connectionError(err, label, options.url);
         });
         prepared.add(client);
       }
@@ -155,8 +163,10 @@ export async function openPostgresTarget(options: PostgresTargetOptions): Promis
       });
       try {
         await client.connect();
+        await client.query(SESSION_SETTINGS_SQL);
       } catch (err) {
-        throw connectionError(err, label);
+        await client.end().catch(() => undefined);
+        throw connectionError(err, label, options.url);
       }
       const session: DedicatedSession = {
         async query<R>(sql: string, params?: readonly unknown[]) {

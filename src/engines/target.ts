@@ -4,16 +4,17 @@ import { qualifiedName } from '../core/sql-quote.js';
 
 /**
  * Makes DuckDB write the rows as headerless CSV: to the file `path`, or, when `chunked`,
- * into the folder `path` as several files of bounded size.
+ * into the folder `path` as several files of bounded size. Resolves to the rows written (core/copy-check.ts).
  */
-export type CsvWriter = (path: string, chunked: boolean) => Promise<void>;
+export type CsvWriter = (path: string, chunked: boolean) => Promise<number>;
 
 export interface TargetSession {
+  /** Runs exactly one statement (the extended protocol: `a; b` is an error). */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs one or more statements without parameters. */
   exec(sql: string): Promise<void>;
   /**
-   * `COPY table (columns) FROM STDIN (FORMAT csv)` fed by `write`; returns rows copied.
+   * `COPY table (columns) FROM STDIN (FORMAT csv)` fed by `write`; returns rows copied, which must equal the rows written.
    * Rows go from DuckDB's CSV writer to the server without passing through JavaScript objects.
    */
   copyCsvIn(table: string, columns: readonly string[], write: CsvWriter, options?: CopyOptions): Promise<number>;

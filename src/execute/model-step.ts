@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { maskSecrets } from '../compile/secrets.js';
 import path from 'node:path';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
@@ -53,7 +54,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   };
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
-  await writeFile(compiledPath, sql);
+  await writeFile(compiledPath, maskSecrets(manifest, sql));
   const sqlError = (err: unknown, statement?: string) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, statement, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });
   // Errors of an engine with a store of its own name the compiled SQL, at the model's line; the target's own
   // errors (a broken unique key) are explained by the materialization.

@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentOwner, ownerAlive, parseOwner } from '../core/process-owner.js';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../core/file-modes.js';
 
 /**
  * Per-run scratch folders: `<tmpdir>/tm-run-<id>` (COPY files, target rows read back) and
@@ -35,8 +36,9 @@ export function openRunFolders(runId: string, spillRoot: string): { folders: Run
   const spill = path.join(spillRoot, `${SPILL_PREFIX}${runId}`);
   const owner = JSON.stringify(currentOwner());
   for (const dir of [tmp, spill]) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, OWNER_FILE), owner);
+    // A mart's rows pass through these folders (COPY files, spill): no other local user may look in.
+    ensurePrivateDir(dir);
+    writeFileSync(path.join(dir, OWNER_FILE), owner, { mode: PRIVATE_FILE_MODE });
   }
   let gone = false;
   const remove = () => {

@@ -179,6 +179,10 @@ export interface Manifest {
   readonly projectName: string;
   readonly projectDir: string;
   readonly vars: Readonly<Record<string, unknown>>;
+  /** Env vars models may read (`env_allowed:` in project.yml); none when absent. */
+  readonly envAllowed?: readonly string[];
+  /** Names of env vars and vars whose values are masked wherever tm writes or prints (`secrets:`). */
+  readonly secrets?: readonly string[];
   readonly models: ReadonlyMap<string, ModelNode>;
   readonly sources: ReadonlyMap<string, SourceNode>;
   readonly tests: ReadonlyMap<string, SingularTestNode>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
+import { quoteIdent, quoteLiteral, truncateBytes } from '../core/sql-quote.js';
 import type { TargetSession } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 
@@ -7,7 +7,8 @@ import type { ModelNode } from '../manifest/types.js';
 export function pgName(name: string): string {
   if (Buffer.byteLength(name) <= 63) return name;
   const hash = createHash('sha1').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, 54)}_${hash}`;
+  // 54 bytes (cut on a character boundary) + `_` + 8 hex digits = 63.
+  return `${truncateBytes(name, 54)}_${hash}`;
 }
 
 export function primaryKeyName(table: string): string {

@@ -1,6 +1,7 @@
 import { TmError } from '../core/errors.js';
 import { loadDashboards } from './load-dashboards.js';
 import { loadModels } from './load-models.js';
+import { checkIdentifierLengths } from './identifier-length.js';
 import { checkPartitioning, checkReconciles } from './model-kinds.js';
 import type { ProjectConfig } from './load-project.js';
 import { loadMacros, loadSingularTests } from './load-tests-and-macros.js';
@@ -14,6 +15,7 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
   for (const m of models) {
     if (sourceNames.has(m.name)) throw new TmError(`${m.path}: model '${m.name}' has the name of a source`);
   }
+  checkIdentifierLengths(models);
   const byName = new Map(models.map((m) => [m.name, m]));
   checkReconciles(byName);
   // Checked against the models' contracts as they load: a wrong name never waits for Superset.
@@ -22,6 +24,8 @@ export async function buildManifest(project: ProjectConfig, cliVars: Readonly<Re
     projectName: project.name,
     projectDir: project.projectDir,
     vars,
+    envAllowed: project.envAllowed,
+    secrets: project.secrets,
     models: byName,
     sources: new Map(project.sources.map((s) => [s.name, s])),
     tests: new Map(tests.map((t) => [t.name, t])),

@@ -18,6 +18,10 @@ export interface ProjectConfig {
   readonly targetPath: string;
   /** Declared defaults; `--vars` overrides them. */
   readonly vars: Readonly<Record<string, unknown>>;
+  /** Env vars models may read with `{{env}}` (`env_allowed:`); profiles and source locations read any. */
+  readonly envAllowed: readonly string[];
+  /** Env vars and vars whose values are never written to an artifact or printed (`secrets:`). */
+  readonly secrets: readonly string[];
   readonly sources: readonly SourceNode[];
 }
 
@@ -40,6 +44,8 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
     testPaths: listOr(raw['test-paths'], ['tests'], display, 'test-paths'),
     targetPath: optionalString(raw['target-path'], display, 'target-path') ?? 'target',
     vars: expectObj(raw.vars, display, 'vars'),
+    envAllowed: stringList(raw.env_allowed, display, 'env_allowed'),
+    secrets: stringList(raw.secrets, display, 'secrets'),
     sources,
   };
 }

@@ -169,7 +169,7 @@ varsEnv.registerHelper('var', (...args: unknown[]) => {
   const options = args.pop() as Handlebars.HelperOptions;
   const { vars, fail } = (options.data as { root: { __vars: VarsContext } }).root.__vars;
   const [name, fallback] = args as [string, unknown];
-  if (name in vars) return vars[name];
+  if (Object.hasOwn(vars, name)) return vars[name];
   if (args.length > 1) return fallback;
   throw fail(`reads var '${name}', which is not defined (set it in project.yml vars or with --vars)`);
 });

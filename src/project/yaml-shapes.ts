@@ -89,6 +89,8 @@ export const PROJECT_SHAPES: ShapeDocument = {
     'test-paths': paths('Folders of singular tests (default: [tests]).'),
     'target-path': str('Folder for compiled SQL and artifacts (default: target).'),
     vars: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Variable defaults for {{var "x"}}; --vars overrides them.' },
+    env_allowed: listOf({ type: 'string' }, 'Env vars models may read with {{env "X"}} (profiles and source locations read any).'),
+    secrets: listOf({ type: 'string' }, 'Env vars and vars whose values are never written to an artifact or printed.'),
     sources: { type: 'dictionary', nullable: true, values: ref('source'), description: 'Sources by name: {{source "name"}} in models.' },
   }, ['name']),
   definitions: {

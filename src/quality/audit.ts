@@ -3,7 +3,8 @@
  * the target next to the marts as `<target schema>_tm_audit`, so two schemas of one database never share it.
  */
 import type { SqlSession } from '../engines/compute/types.js';
-import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
+import { quoteIdent } from '../core/sql-quote.js';
+import { writeDuckCsv } from '../engines/copy-check.js';
 import { qualified, type Target, type TargetSession } from '../engines/target.js';
 import { ensureSchema, pgName } from '../materialize/ddl.js';
 
@@ -70,7 +71,5 @@ export async function copyDuckQueryToNewTable(duck: SqlSession, session: TargetS
 
 /** COPYs a DuckDB query's rows into an existing table, as CSV: no rows pass through JavaScript. */
 export async function copyDuckQueryInto(duck: SqlSession, session: TargetSession, sql: string, table: string, columns: readonly string[]): Promise<number> {
-  return session.copyCsvIn(table, columns, (dest, chunked) =>
-    duck.run(`COPY (${sql}) TO ${quoteLiteral(dest)} (FORMAT csv, HEADER false${chunked ? `, FILE_SIZE_BYTES '32MB', OVERWRITE` : ', USE_TMP_FILE false'})`),
-  );
+  return session.copyCsvIn(table, columns, (dest, chunked) => writeDuckCsv(duck, `(${sql})`, dest, chunked));
 }

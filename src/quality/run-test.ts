@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { maskSecrets } from '../compile/secrets.js';
 import path from 'node:path';
 import type { TemplateEnv } from '../compile/template-env.js';
 import type { ComputeEngine } from '../engines/compute/types.js';
@@ -41,7 +42,7 @@ export async function runTest(test: QualityTest, ctx: TestRunContext): Promise<T
   try {
     sql = renderTestSql(test, { manifest: ctx.manifest, templates: ctx.templates, runs: placement.runs, schema: ctx.target.schema, sources: ctx.sources, values: ctx.values });
     await mkdir(path.dirname(compiledPath), { recursive: true });
-    await writeFile(compiledPath, sql + '\n');
+    await writeFile(compiledPath, maskSecrets(ctx.manifest, sql) + '\n');
   } catch (err) {
     return done({ status: 'error', message: `test '${test.name}' (${test.path}): ${errorMessage(err).split('\n')[0]}` });
   }

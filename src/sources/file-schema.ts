@@ -1,5 +1,5 @@
 import type { SqlSession } from '../engines/compute/types.js';
-import { quoteLiteral } from '../core/sql-quote.js';
+import { quoteFilePath } from '../core/sql-quote.js';
 import type { SourceColumn } from '../manifest/types.js';
 import type { ParquetColumn, SchemaMemo } from './schema-memo.js';
 import type { ListedFile } from './types.js';
@@ -61,7 +61,7 @@ export async function checkFileSchemas(
   }));
   const readSchemas = async (batch: readonly string[]) => {
     const rows = await duck.all<ParquetColumn & { file_name: string }>(
-      `SELECT file_name, name, type, converted_type, logical_type::VARCHAR AS logical_type FROM parquet_schema([${batch.map(quoteLiteral).join(', ')}])`,
+      `SELECT file_name, name, type, converted_type, logical_type::VARCHAR AS logical_type FROM parquet_schema([${batch.map(quoteFilePath).join(', ')}])`,
     );
     for (const { file_name, ...column } of rows) {
       const list = byFile.get(file_name) ?? [];

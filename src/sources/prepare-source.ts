@@ -1,5 +1,6 @@
 import type { SqlSession } from '../engines/compute/types.js';
-import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
+import { quoteFilePath, quoteIdent, quoteLiteral } from '../core/sql-quote.js';
+import { partitionProblems } from './partition-check.js';
 import type { SourceNode } from '../manifest/types.js';
 import { checkFileSchemas } from './file-schema.js';
 import type { SchemaMemo } from './schema-memo.js';
@@ -100,10 +101,12 @@ export async function readParquetRows(
 ): Promise<RawRows> {
   const partitionColumns = new Set(files.flatMap((f) => Object.keys(f.partitions)));
   const checks = await checkFileSchemas(duck, localPaths, source.columns, partitionColumns, options.schemas && { schemas: options.schemas, files });
+  const badFolders = await partitionProblems(duck, source, files);
   const good: { local: string; uri: string }[] = [];
   const unreadableFiles: { uri: string; reason: string }[] = [];
   checks.forEach((check, i) => {
-    if (check.problem) unreadableFiles.push({ uri: files[i].uri, reason: check.problem });
+    const problem = badFolders.get(files[i].uri) ?? check.problem;
+    if (problem) unreadableFiles.push({ uri: files[i].uri, reason: problem });
     else good.push({ local: localPaths[i], uri: files[i].uri });
   });
   // Byte order of the URIs, so that file numbers order dedup ties as the URIs do.
@@ -125,7 +128,7 @@ export async function readParquetRows(
     const nulls = source.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ');
     return { select: `SELECT ${nulls}, CAST(NULL AS VARCHAR) AS _tm_file, CAST(NULL AS BIGINT) AS _tm_row WHERE false`, unreadableFiles };
   }
-  const list = good.map((g) => quoteLiteral(g.local)).join(', ');
+  const list = good.map((g) => quoteFilePath(g.local)).join(', ');
   const hive = source.hivePartitioning && !remote;
   const read = `read_parquet([${list}], hive_partitioning = ${hive}, union_by_name = true, filename = '_tm_local', file_row_number = true)`;
   const needMap = remote || options.fileNumbers;

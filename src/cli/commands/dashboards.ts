@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BuildOutcome } from '../../api/dashboards.js';
 import { EXIT_OK, TmError } from '../../core/errors.js';
 import { action } from '../action.js';
+import { exposureWarning } from '../../core/local-server.js';
 import { commonOptions, withCommon, withSelection } from '../options.js';
 
 type Flags = Parameters<typeof commonOptions>[0] & { select?: string[]; exclude?: string[] };
@@ -45,11 +46,14 @@ export function registerDashboardsCommand(program: Command): void {
   withSelection(withCommon(dashboards.command('serve').description('serve the dashboards live; the ones with refresh_seconds refetch their data')))
     .option('--port <n>', 'port (0: any free one)', positiveInt('--port', 0), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--allow-host <names...>', 'host names (besides the bound address) the server answers to, e.g. behind a proxy')
     .option('--refresh <seconds>', 'refresh period of the refreshing dashboards (default: their refresh_seconds)', positiveInt('--refresh', 1))
     .action(
-      action(async (flags: Flags & { port: number; host: string; refresh?: number }) => {
+      action(async (flags: Flags & { port: number; host: string; allowHost?: string[]; refresh?: number }) => {
         const { serveDashboards } = await import('../../api/dashboards.js');
-        const server = await serveDashboards({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, port: flags.port, host: flags.host, refreshSeconds: flags.refresh });
+        const server = await serveDashboards({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, port: flags.port, host: flags.host, allowHosts: flags.allowHost, refreshSeconds: flags.refresh });
+        const warning = exposureWarning(flags.host, 'the marts the dashboards show');
+        if (warning) process.stderr.write(`${warning}\n`);
         process.stdout.write(`Serving dashboards at ${server.url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => void server.close().then(resolve, resolve);

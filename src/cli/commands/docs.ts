@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT_OK, TmError } from '../../core/errors.js';
 import { action } from '../action.js';
+import { exposureWarning } from '../../core/local-server.js';
 import { commonOptions, withCommon } from '../options.js';
 
 function parsePort(value: string): number {
@@ -27,11 +28,14 @@ export function registerDocsCommand(program: Command): void {
     .option('--project-dir <dir>', 'tm project folder (default: current folder)')
     .option('--port <n>', 'port to listen on', parsePort, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--allow-host <names...>', 'host names (besides the bound address) the server answers to, e.g. behind a proxy')
     .option('--debug', 'print stack traces of errors')
     .action(
-      action(async (flags: { projectDir?: string; port: number; host: string }) => {
+      action(async (flags: { projectDir?: string; port: number; host: string; allowHost?: string[] }) => {
         const { docsServe } = await import('../../api/docs.js');
-        const server = await docsServe({ projectDir: flags.projectDir, port: flags.port, host: flags.host });
+        const server = await docsServe({ projectDir: flags.projectDir, port: flags.port, host: flags.host, allowHosts: flags.allowHost });
+        const warning = exposureWarning(flags.host, 'the project docs');
+        if (warning) process.stderr.write(`${warning}\n`);
         process.stdout.write(`Serving the docs on ${server.url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

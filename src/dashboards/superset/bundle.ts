@@ -11,8 +11,6 @@ import type { ChartSpec, DashboardNode, Metric } from '../../manifest/dashboard-
 import { adhocSqlFilter } from './adhoc.js';
 import { uuidFromName } from './uuid.js';
 
-/** Superset's password mask: the importer asks for the real password instead of storing this. */
-export const PASSWORD_MASK = 'XXXXXXXXXX';
 const VERSION = '1.0.0';
 
 export interface BundleInput {
