@@ -1,0 +1,114 @@
+/**
+ * tm's Spark Connect client against a real standalone cluster (master, two 1-core workers, the
+ * Connect server; started once for the file): Parquet in and out through Spark, Spark's own error
+ * messages, interrupts, and both workers' executors doing the work.
+ */
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SparkConnectClient, SparkError } from '../src/engines/spark/connect-client.js';
+import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
+import { tempDir } from './support/harness.js';
+
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+describe('Spark Connect on a real two-worker cluster', () => {
+  let cluster: SparkCluster;
+  let spark: SparkConnectClient;
+  let scratch: Awaited<ReturnType<typeof tempDir>>;
+  let duck: DuckDBConnection;
+  let lake: string;
+
+  beforeAll(async () => {
+    scratch = await tempDir('tm-spark-e2e-');
+    cluster = await startSparkCluster();
+    console.log(`spark cluster (master, 2 workers, Connect server) started in ${(cluster.startMs / 1000).toFixed(1)} s`);
+    spark = await SparkConnectClient.connect(cluster.connectAddress);
+    duck = await (await DuckDBInstance.create(':memory:')).connect();
+    // A Hive-partitioned lake as upstream writes it: event_date=<day>/ folders, two files in one day, NULL keys.
+    lake = path.join(scratch.dir, 'lake');
+    await duck.run(`COPY (
+        SELECT DATE '2020-03-01' + (i % 5)::INTEGER AS event_date, i AS id,
+               CASE WHEN i % 7 = 0 THEN NULL ELSE 'k' || (i % 13) END AS key, i * 3 AS amount
+        FROM range(20000) t(i)
+      ) TO ${sqlText(lake)} (FORMAT parquet, PARTITION_BY (event_date))`);
+    await duck.run(`COPY (SELECT 99999::BIGINT AS id, 'late' AS key, 5::BIGINT AS amount)
+      TO ${sqlText(path.join(lake, 'event_date=2020-03-02', 'late.parquet'))} (FORMAT parquet)`);
+  }, 600_000);
+
+  afterAll(async () => {
+    spark?.close();
+    duck?.closeSync();
+    await cluster?.stop();
+    await scratch?.remove();
+  });
+
+  it('runs the session in UTC and reads small results back (Arrow) with their types', async () => {
+    const started = performance.now();
+    const rows = await spark.query(`SELECT current_timezone() AS tz, 41 + 1 AS n, CAST(2.50 AS DECIMAL(10,2)) AS d, DATE'2024-01-07' AS day, CAST(NULL AS STRING) AS missing`);
+    console.log(`trivial query round trip: ${(performance.now() - started).toFixed(0)} ms`);
+    expect(rows).toEqual([{ tz: 'UTC', n: 42, d: '2.50', day: '2024-01-07', missing: null }]);
+  });
+
+  it('reads a Hive-partitioned Parquet folder and writes Parquet that DuckDB reads back equal', async () => {
+    const out = path.join(scratch.dir, 'out', 'daily');
+    const started = performance.now();
+    await spark.executeSql(`INSERT OVERWRITE DIRECTORY ${sqlText(out)} USING parquet
+      SELECT CAST(event_date AS STRING) AS event_date, key, count(*) AS n, sum(amount) AS total
+      FROM parquet.\`${lake}\` GROUP BY event_date, key`);
+    console.log(`spark read + aggregate + write Parquet: ${(performance.now() - started).toFixed(0)} ms`);
+
+    const compare = (a: string, b: string) => `SELECT count(*)::INTEGER AS n FROM ((${a}) EXCEPT ALL (${b}))`;
+    const fromSpark = `SELECT event_date, key, n, total FROM read_parquet(${sqlText(path.join(out, '*.parquet'))})`;
+    const fromDuck = `SELECT CAST(event_date AS VARCHAR) AS event_date, key, count(*) AS n, sum(amount)::BIGINT AS total
+      FROM read_parquet(${sqlText(path.join(lake, '**', '*.parquet'))}, hive_partitioning = true) GROUP BY ALL`;
+    const value = async (sql: string) => (await (await duck.runAndReadAll(sql)).getRowObjectsJS())[0];
+    expect(await value(`SELECT count(*)::INTEGER AS n, sum(n)::INTEGER AS events FROM (${fromSpark})`)).toEqual({ n: 5 * 14 + 1, events: 20_001 });
+    expect(await value(compare(fromSpark, fromDuck))).toEqual({ n: 0 });
+    expect(await value(compare(fromDuck, fromSpark))).toEqual({ n: 0 });
+    // Spark counts the same rows as a query returning them directly.
+    expect(await spark.query(`SELECT count(*) AS n FROM parquet.\`${out}\``)).toEqual([{ n: 71n }]);
+  });
+
+  it('fails a bad statement with Spark’s own message and error class', async () => {
+    const error = await spark.executeSql('SELECT no_such_column FROM range(3)').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SparkError);
+    expect((error as SparkError).errorClass).toBe('UNRESOLVED_COLUMN.WITH_SUGGESTION');
+    expect((error as SparkError).message).toMatch(/no_such_column/);
+    expect((error as SparkError).interrupted).toBe(false);
+  });
+
+  it('interrupts a long query within 5 s, and the session goes on', async () => {
+    const abort = new AbortController();
+    const long = spark.query('SELECT sum(a.id * b.id) AS s FROM range(1000000) a CROSS JOIN range(1000000) b', { signal: abort.signal });
+    const settled = long.then(() => 'finished', (e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const started = performance.now();
+    abort.abort();
+    const error = await settled;
+    const took = performance.now() - started;
+    console.log(`interrupt returned in ${took.toFixed(0)} ms`);
+    expect(error).toBeInstanceOf(SparkError);
+    expect((error as SparkError).interrupted).toBe(true);
+    expect(took).toBeLessThan(5_000);
+    expect(await spark.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+  });
+
+  it('an unreachable address is one SparkError naming it', async () => {
+    const error = await SparkConnectClient.connect('sc://127.0.0.1:1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SparkError);
+    expect((error as SparkError).unreachable).toBe(true);
+    expect((error as SparkError).message).toContain('sc://127.0.0.1:1');
+  });
+
+  it('ran tasks on both workers’ executors (Spark’s REST API and the master’s state)', async () => {
+    const json = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
+    const [app] = await json<{ id: string }[]>(`${cluster.driverUiUrl}/api/v1/applications`);
+    const executors = await json<{ id: string; totalTasks: number }[]>(`${cluster.driverUiUrl}/api/v1/applications/${app.id}/allexecutors`);
+    const workersExecutors = executors.filter((e) => e.id !== 'driver');
+    expect(workersExecutors).toHaveLength(2);
+    for (const executor of workersExecutors) expect(executor.totalTasks).toBeGreaterThan(0);
+    const master = await json<{ workers: { state: string; coresused: number }[] }>(`${cluster.masterUiUrl}/json`);
+    expect(master.workers.map((w) => [w.state, w.coresused])).toEqual([['ALIVE', 1], ['ALIVE', 1]]);
+  });
+});
