@@ -85,8 +85,10 @@ export class SparkConnectClient {
   private readonly grpcClient: grpc.Client;
   private readonly who: SessionIdentity;
 
+  /** `sc://host:port`, without the address's parameters (which may carry a token): safe to print. */
+  readonly address: string;
+
   private constructor(
-    readonly address: string,
     target: SparkAddress,
     userId: string,
   ) {
@@ -95,12 +97,13 @@ export class SparkConnectClient {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     this.who = { sessionId: randomUUID(), userId };
+    this.address = `sc://${target.host}:${target.port}`;
   }
 
   /** Opens a session on the server at `address` and applies `conf`; throws a SparkError when it is unreachable. */
   static async connect(address: string, options: SparkConnectOptions = {}): Promise<SparkConnectClient> {
     const target = parseSparkAddress(address);
-    const client = new SparkConnectClient(address, target, options.userId ?? target.params.user_id ?? 'tm');
+    const client = new SparkConnectClient(target, options.userId ?? target.params.user_id ?? 'tm');
     try {
       for (const [key, value] of Object.entries({ 'spark.sql.session.timeZone': 'UTC', ...options.conf })) {
         await client.executeSql(`SET ${key}=${value}`);
