@@ -169,6 +169,10 @@ describe('Spark Connect on a real two-worker cluster', () => {
     }
     // The traps are hit: the NULL key wins the (ts, key) tie and the NULL title the (ts, key) tie of document 501 (Spark's own order would pick 'larger key' and 'a').
     expect(await value(`SELECT list(title ORDER BY document_id) AS titles FROM duck_mart_popular_documents WHERE document_id IN (500, 501)`)).toEqual({ titles: ['null key', null] });
+    // ...so a Spark variant in Spark's own NULL order (the plain translation of struct_pack) fails the comparison.
+    const naive = await spark.query(`SELECT document_id, max(named_struct('ts', event_ts, 'k', dedup_key, 'v', title)).v AS title
+      FROM parquet.\`${stg}.parquet\` WHERE document_id IN (500, 501) GROUP BY document_id ORDER BY document_id`);
+    expect(naive).toEqual([{ document_id: 500, title: 'larger key' }, { document_id: 501, title: 'a' }]);
   });
 
   it('ran tasks on both workers’ executors (Spark’s REST API and the master’s state)', async () => {
