@@ -40,7 +40,7 @@ describe('Spark Connect on a real two-worker cluster', () => {
   }, 600_000);
 
   afterAll(async () => {
-    spark?.close();
+    await spark?.close();
     duck?.closeSync();
     await cluster?.stop();
     await scratch?.remove();
@@ -51,6 +51,7 @@ describe('Spark Connect on a real two-worker cluster', () => {
     const rows = await spark.query(`SELECT current_timezone() AS tz, 41 + 1 AS n, CAST(2.50 AS DECIMAL(10,2)) AS d, DATE'2024-01-07' AS day, CAST(NULL AS STRING) AS missing`);
     console.log(`trivial query round trip: ${(performance.now() - started).toFixed(0)} ms`);
     expect(rows).toEqual([{ tz: 'UTC', n: 42, d: '2.50', day: '2024-01-07', missing: null }]);
+    expect(await spark.sparkVersion()).toMatch(/^4\.\d+\.\d+/);
   });
 
   it('reads a Hive-partitioned Parquet folder and writes Parquet that DuckDB reads back equal', async () => {

@@ -8,8 +8,11 @@ import { decodeArrowStream, type ArrowRow } from './arrow-ipc.js';
 import {
   decodeExecuteResponse,
   decodeInterruptResponse,
+  decodeSparkVersionResponse,
   encodeExecutePlan,
   encodeInterrupt,
+  encodeReleaseSession,
+  encodeSparkVersionRequest,
   SERVICE,
   type ExecuteResponse,
   type InterruptTarget,
@@ -109,7 +112,7 @@ export class SparkConnectClient {
         await client.executeSql(`SET ${key}=${value}`);
       }
     } catch (error) {
-      client.close();
+      await client.close().catch(() => undefined);
       throw error;
     }
     return client;
@@ -135,20 +138,34 @@ export class SparkConnectClient {
 
   /** Interrupts running operations of this session; returns the ids Spark reports interrupted. */
   interrupt(target: InterruptTarget = 'all'): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      this.grpcClient.makeUnaryRequest(
-        `${SERVICE}/Interrupt`,
-        (value: Uint8Array) => Buffer.from(value),
-        (value: Buffer) => decodeInterruptResponse(value),
-        encodeInterrupt(this.who, target),
-        new grpc.Metadata(),
-        (error, ids) => (error ? reject(sparkError(error, this.address)) : resolve(ids ?? [])),
-      );
-    });
+    return this.unary('Interrupt', encodeInterrupt(this.who, target), decodeInterruptResponse);
   }
 
-  close(): void {
-    this.grpcClient.close();
+  /** The server's Spark version (no job runs): what `tm debug` shows. */
+  sparkVersion(): Promise<string> {
+    return this.unary('AnalyzePlan', encodeSparkVersionRequest(this.who), decodeSparkVersionResponse);
+  }
+
+  /** Releases the session on the server (its temporary views and conf go) and closes the channel. */
+  async close(): Promise<void> {
+    try {
+      await this.unary('ReleaseSession', encodeReleaseSession(this.who), () => undefined);
+    } finally {
+      this.grpcClient.close();
+    }
+  }
+
+  private unary<T>(method: string, request: Uint8Array, decode: (response: Uint8Array) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.grpcClient.makeUnaryRequest(
+        `${SERVICE}/${method}`,
+        (value: Uint8Array) => Buffer.from(value),
+        (value: Buffer) => decode(value),
+        request,
+        new grpc.Metadata(),
+        (error, response) => (error ? reject(sparkError(error, this.address)) : resolve(response as T)),
+      );
+    });
   }
 
   private run(plan: SqlPlan, options: ExecuteOptions): Promise<ExecuteResponse[]> {

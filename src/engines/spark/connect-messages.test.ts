@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseSparkAddress } from './connect-client.js';
-import { decodeExecuteResponse, decodeInterruptResponse, encodeExecutePlan, encodeInterrupt } from './connect-messages.js';
+import {
+  decodeExecuteResponse, decodeInterruptResponse, decodeSparkVersionResponse, encodeExecutePlan, encodeInterrupt, encodeReleaseSession, encodeSparkVersionRequest,
+} from './connect-messages.js';
 import { fieldText, ProtoWriter, readFields, type ProtoField } from './protowire.js';
 
 /** A decoded message as nested plain data: field number -> values (strings, bigints, nested objects). */
@@ -42,6 +44,12 @@ describe('Spark Connect messages on the protobuf wire', () => {
     const all = tree(encodeInterrupt(who, 'all'));
     expect(all[4]).toEqual([1n]);
     expect(all[5] ?? all[6]).toBeUndefined();
+  });
+
+  it('asks the Spark version (AnalyzePlan) and releases the session', () => {
+    expect(tree(encodeSparkVersionRequest(who), [[2]])).toEqual({ 1: [who.sessionId], 2: [{ 1: ['tm'], 2: ['tm'] }], 3: ['tm'], 10: [''] });
+    expect(decodeSparkVersionResponse(new ProtoWriter().string(1, 's').message(8, (v) => v.string(1, '4.0.1')).finish())).toBe('4.0.1');
+    expect(tree(encodeReleaseSession(who), [[2]])).toEqual({ 1: [who.sessionId], 2: [{ 1: ['tm'], 2: ['tm'] }], 3: ['tm'] });
   });
 
   it('decodes responses and skips the fields tm does not use', () => {

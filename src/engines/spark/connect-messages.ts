@@ -87,6 +87,28 @@ export function decodeExecuteResponse(buf: Uint8Array): ExecuteResponse {
   return { operationId, serverSideSessionId, arrowBatch, resultComplete };
 }
 
+/** AnalyzePlanRequest { session_id = 1; user_context = 2; client_type = 3; spark_version: SparkVersion {} = 10 } */
+export function encodeSparkVersionRequest(who: SessionIdentity): Uint8Array {
+  const w = new ProtoWriter().string(1, who.sessionId);
+  userContext(w, who);
+  return w.string(3, CLIENT_TYPE).message(10, () => undefined).finish();
+}
+
+/** AnalyzePlanResponse { spark_version: SparkVersion { version = 1 } = 8 } */
+export function decodeSparkVersionResponse(buf: Uint8Array): string {
+  for (const f of readFields(buf)) {
+    if (f.field === 8 && f.wire === 'bytes') for (const v of readFields(f.value)) if (v.field === 1) return fieldText(v);
+  }
+  return '';
+}
+
+/** ReleaseSessionRequest { session_id = 1; user_context = 2; client_type = 3 } */
+export function encodeReleaseSession(who: SessionIdentity): Uint8Array {
+  const w = new ProtoWriter().string(1, who.sessionId);
+  userContext(w, who);
+  return w.string(3, CLIENT_TYPE).finish();
+}
+
 /** InterruptResponse { interrupted_ids = 2 } */
 export function decodeInterruptResponse(buf: Uint8Array): string[] {
   return [...readFields(buf)].filter((f) => f.field === 2).map(fieldText);
