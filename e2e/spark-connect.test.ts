@@ -52,6 +52,11 @@ describe('Spark Connect on a real two-worker cluster', () => {
     console.log(`trivial query round trip: ${(performance.now() - started).toFixed(0)} ms`);
     expect(rows).toEqual([{ tz: 'UTC', n: 42, d: '2.50', day: '2024-01-07', missing: null }]);
     expect(await spark.sparkVersion()).toMatch(/^4\.\d+\.\d+/);
+    const setStarted = performance.now();
+    await spark.executeSql('SET spark.sql.ansi.enabled=true');
+    const queryStarted = performance.now();
+    expect(await spark.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    console.log(`trivial statement (SET): ${(queryStarted - setStarted).toFixed(0)} ms; SELECT 1 on a warm session: ${(performance.now() - queryStarted).toFixed(0)} ms`);
   });
 
   it('reads a Hive-partitioned Parquet folder and writes Parquet that DuckDB reads back equal', async () => {
@@ -96,13 +101,6 @@ describe('Spark Connect on a real two-worker cluster', () => {
     expect((error as SparkError).interrupted).toBe(true);
     expect(took).toBeLessThan(5_000);
     expect(await spark.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
-  });
-
-  it('an unreachable address is one SparkError naming it', async () => {
-    const error = await SparkConnectClient.connect('sc://127.0.0.1:1').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SparkError);
-    expect((error as SparkError).unreachable).toBe(true);
-    expect((error as SparkError).message).toContain('sc://127.0.0.1:1');
   });
 
   it('computes the four TripClick cold marts from the same model files equal to DuckDB, row for row', async () => {

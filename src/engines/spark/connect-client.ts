@@ -80,6 +80,8 @@ export interface SparkConnectOptions {
   /** Spark SQL conf set on the session when it connects (`SET key=value`); the time zone is UTC unless given. */
   readonly conf?: Readonly<Record<string, string>>;
   readonly userId?: string;
+  /** How long connect() waits for the server's first answer (a host that drops packets never refuses). Default 20 s. */
+  readonly connectTimeoutMs?: number;
 }
 
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -108,11 +110,18 @@ export class SparkConnectClient {
     const target = parseSparkAddress(address);
     const client = new SparkConnectClient(target, options.userId ?? target.params.user_id ?? 'tm');
     try {
+      const timeoutMs = options.connectTimeoutMs ?? 20_000;
+      await client.unary('AnalyzePlan', encodeSparkVersionRequest(client.who), decodeSparkVersionResponse, timeoutMs).catch((error: unknown) => {
+        if (error instanceof SparkError && error.grpcCode === grpc.status.DEADLINE_EXCEEDED) {
+          throw new SparkError(`Spark Connect at ${client.address} did not answer within ${timeoutMs / 1000} s`, grpc.status.UNAVAILABLE, undefined, { cause: error });
+        }
+        throw error;
+      });
       for (const [key, value] of Object.entries({ 'spark.sql.session.timeZone': 'UTC', ...options.conf })) {
         await client.executeSql(`SET ${key}=${value}`);
       }
     } catch (error) {
-      await client.close().catch(() => undefined);
+      client.grpcClient.close(); // no session to release: the server never answered, or refused the conf
       throw error;
     }
     return client;
@@ -146,16 +155,16 @@ export class SparkConnectClient {
     return this.unary('AnalyzePlan', encodeSparkVersionRequest(this.who), decodeSparkVersionResponse);
   }
 
-  /** Releases the session on the server (its temporary views and conf go) and closes the channel. */
+  /** Releases the session on the server (its temporary views and conf go; at most 5 s) and closes the channel. */
   async close(): Promise<void> {
     try {
-      await this.unary('ReleaseSession', encodeReleaseSession(this.who), () => undefined);
+      await this.unary('ReleaseSession', encodeReleaseSession(this.who), () => undefined, 5_000);
     } finally {
       this.grpcClient.close();
     }
   }
 
-  private unary<T>(method: string, request: Uint8Array, decode: (response: Uint8Array) => T): Promise<T> {
+  private unary<T>(method: string, request: Uint8Array, decode: (response: Uint8Array) => T, timeoutMs?: number): Promise<T> {
     return new Promise((resolve, reject) => {
       this.grpcClient.makeUnaryRequest(
         `${SERVICE}/${method}`,
@@ -163,6 +172,7 @@ export class SparkConnectClient {
         (value: Buffer) => decode(value),
         request,
         new grpc.Metadata(),
+        timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs },
         (error, response) => (error ? reject(sparkError(error, this.address)) : resolve(response as T)),
       );
     });
