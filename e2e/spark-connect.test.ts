@@ -87,9 +87,10 @@ describe('Spark Connect on a real two-worker cluster', () => {
     expect((error as SparkError).interrupted).toBe(false);
   });
 
-  it('interrupts a long query within 5 s, and the session goes on', async () => {
+  it('interrupts a long query within 5 s, its jobs end on the cluster, and the session goes on', async () => {
     const abort = new AbortController();
-    const long = spark.query('SELECT sum(a.id * b.id) AS s FROM range(1000000) a CROSS JOIN range(1000000) b', { signal: abort.signal });
+    // 10^12 pairs through a nested loop: hours on two cores (a count: no overflow to end it early).
+    const long = spark.query('SELECT count(*) AS n FROM range(1000000) a CROSS JOIN range(1000000) b WHERE (a.id * 31 + b.id) % 1000003 = 7', { signal: abort.signal });
     const settled = long.then(() => 'finished', (e: unknown) => e);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const started = performance.now();
@@ -100,6 +101,13 @@ describe('Spark Connect on a real two-worker cluster', () => {
     expect(error).toBeInstanceOf(SparkError);
     expect((error as SparkError).interrupted).toBe(true);
     expect(took).toBeLessThan(5_000);
+    // The cluster is not left computing the interrupted query (Spark kills its tasks).
+    const [app] = (await (await fetch(`${cluster.driverUiUrl}/api/v1/applications`)).json()) as { id: string }[];
+    const runningJobs = async () => ((await (await fetch(`${cluster.driverUiUrl}/api/v1/applications/${app.id}/jobs?status=running`)).json()) as unknown[]).length;
+    const deadline = performance.now() + 30_000;
+    while ((await runningJobs()) > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    console.log(`jobs of the interrupted query ended ${(performance.now() - started).toFixed(0)} ms after the interrupt`);
+    expect(await runningJobs()).toBe(0);
     expect(await spark.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
 
