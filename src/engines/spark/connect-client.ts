@@ -121,7 +121,8 @@ export class SparkConnectClient {
         await client.executeSql(`SET ${key}=${value}`);
       }
     } catch (error) {
-      client.grpcClient.close(); // no session to release: the server never answered, or refused the conf
+      // Not close(): a server that never answered would hold ReleaseSession too; an idle session expires there.
+      client.grpcClient.close();
       throw error;
     }
     return client;
