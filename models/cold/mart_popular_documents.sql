@@ -5,7 +5,7 @@ SELECT
   event_date,
   document_id,
   -- title of the document's latest event that day (ties: larger dedup_key), cut to 500 characters
-  left(max(struct_pack(ts := event_ts, k := dedup_key, title := title)).title, 500) AS title,
+  left({{> latest_value ts="event_ts" key="dedup_key" value="title"}}, 500) AS title,
   count(*) AS view_count,
   count(DISTINCT session_id) AS unique_sessions
 FROM {{ref "stg_events"}}

@@ -13,6 +13,6 @@ SELECT
   min(first_ts) AS first_click_ts,
   max(last_ts) AS last_click_ts,
   -- exact difference in whole seconds, truncated (10.9 s -> 10)
-  (epoch_us(max(last_ts)) - epoch_us(min(first_ts))) // 1000000 AS session_duration_sec
+  {{> whole_seconds_between from="min(first_ts)" to="max(last_ts)"}} AS session_duration_sec
 FROM per_doc
 GROUP BY session_id, event_date

@@ -1,6 +1,6 @@
-import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
 import { projectError, TmError } from '../core/errors.js';
+import { registerMacros } from './macro-dispatch.js';
 import type { Manifest } from '../manifest/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { templateParseError } from './static-analysis.js';
@@ -21,23 +21,13 @@ export interface RenderContext {
 
 export type TemplateEnv = typeof Handlebars;
 
-/** One Handlebars environment per project: macros registered once, run-time helpers read the context. */
-export async function createTemplateEnv(manifest: Manifest): Promise<TemplateEnv> {
+/**
+ * One Handlebars environment per project and compute engine: macros registered once (each engine sees
+ * its own macro variants, see macro-dispatch.ts), run-time helpers read the context.
+ */
+export async function createTemplateEnv(manifest: Manifest, engineName = 'duckdb'): Promise<TemplateEnv> {
   const hb = Handlebars.create();
-  for (const macro of manifest.macros) {
-    if (macro.kind === 'partial') {
-      hb.registerPartial(macro.name, macro.text);
-      continue;
-    }
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(macro.path).href)) as Record<string, unknown>;
-    } catch (err) {
-      throw projectError(macro.path, `cannot load helper module: ${(err as Error).message}`);
-    }
-    const helpers = (mod.default && typeof mod.default === 'object' ? mod.default : mod) as Record<string, unknown>;
-    for (const [name, fn] of Object.entries(helpers)) if (typeof fn === 'function') hb.registerHelper(name, fn as Handlebars.HelperDelegate);
-  }
+  await registerMacros(hb, manifest.macros, engineName);
   const ctx = (options: Handlebars.HelperOptions): RenderContext => (options.data as { root: { __tm: RenderContext } }).root.__tm;
   hb.registerHelper('ref', (name: string, options: Handlebars.HelperOptions) => ctx(options).resolveRef(name));
   hb.registerHelper('source', (name: string, options: Handlebars.HelperOptions) => ctx(options).resolveSource(name));
