@@ -11,7 +11,7 @@ import { SparkConnectClient, SparkError } from '../src/engines/spark/connect-cli
 import { buildManifest } from '../src/project/build-manifest.js';
 import { loadProjectConfig } from '../src/project/load-project.js';
 import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
-import { repoRoot, tempDir } from './support/harness.js';
+import { repoRoot, tempDir } from '../test-support/harness.js';
 
 const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
