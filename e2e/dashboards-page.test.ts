@@ -219,7 +219,7 @@ describe('tm dashboards on the real PostgreSQL, in a real browser', () => {
     const roots = new Set([...files.keys()].map((f) => f.split('/')[0]));
     expect(roots.size).toBe(1);
     const docs = new Map([...files].map(([name, data]) => [name.split('/').slice(1).join('/'), YAML.parse(data.toString('utf8')) as Record<string, unknown>]));
-    expect(docs.get('metadata.yaml')).toMatchObject({ version: '1.0.0', type: 'Dashboard' });
+    expect(docs.get('metadata.yaml')).toMatchObject({ version: '1.0.0', type: 'assets' });
 
     const allowed: Record<string, string[]> = {
       databases: ['database_name', 'sqlalchemy_uri', 'password', 'cache_timeout', 'expose_in_sqllab', 'allow_run_async', 'allow_ctas', 'allow_cvas', 'allow_dml', 'allow_csv_upload', 'extra', 'uuid', 'version'],
