@@ -2,7 +2,7 @@
 import { isTimeType, typeOf } from '../column-types.js';
 import { adhocMetric, timeGrainSqla } from '../superset/adhoc.js';
 import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation } from '../sql.js';
-import type { ChartSpec } from '../types.js';
+import type { ChartSpec, Metric } from '../types.js';
 import { GRID, TOOLTIP_AXIS, type FormModule } from './form.js';
 
 type SeriesForm = 'line' | 'bar' | 'area';
@@ -16,7 +16,7 @@ function isTimeAxis(chart: ChartSpec, rel: Relation): boolean {
 export function seriesForm(form: SeriesForm): FormModule {
   return {
     vizType: VIZ_TYPES[form],
-    supersetParams: (chart) => ({
+    supersetParams: (chart, rel) => ({
       x_axis: chart.x,
       time_grain_sqla: timeGrainSqla(chart.timeGrain),
       metrics: chart.metrics.map(adhocMetric),
@@ -29,6 +29,7 @@ export function seriesForm(form: SeriesForm): FormModule {
       rich_tooltip: true,
       x_axis_time_format: 'smart_date',
       ...(chart.seriesLimit === undefined ? {} : { series_limit: chart.seriesLimit, series_limit_metric: adhocMetric(chart.metrics[0]) }),
+      ...supersetShape(chart, rel),
       ...(form === 'bar' ? { orientation: 'vertical' } : {}),
       ...(form === 'area' ? { stack: 'Stack', opacity: 0.6 } : {}),
     }),
@@ -47,35 +48,96 @@ export function seriesForm(form: SeriesForm): FormModule {
       const time = isTimeAxis(chart, rel);
       const grouped = chart.groupBy.length > 0;
       // Series in first-seen order: metric by metric, group by group.
-      const series = new Map<string, { name: string; metric: string; data: unknown[][] }>();
+      const series = new Map<string, { name: string; metric: Metric; data: unknown[][] }>();
       for (const row of rows) {
         for (const metric of chart.metrics) {
           const name = grouped ? (chart.metrics.length > 1 ? `${String(row.series)} · ${metric.label}` : String(row.series)) : metric.label;
           let s = series.get(name);
-          if (s === undefined) series.set(name, (s = { name, metric: metric.label, data: [] }));
+          if (s === undefined) series.set(name, (s = { name, metric, data: [] }));
           s.data.push([time ? row[x] : String(row[x]), asNumber(row[metric.label])]);
         }
       }
+      const step = time && chart.timeGrain !== undefined ? GRAIN_MS[chart.timeGrain] : undefined;
+      if (step !== undefined) for (const s of series.values()) s.data = withGaps(s.data, step, rows.map((r) => Number(r[x])), isAdditive(s.metric) ? 0 : null);
       const categories = time ? undefined : [...new Set(rows.map((r) => String(r[x])))];
+      const integers = rows.every((r) => chart.metrics.every((m) => Number.isInteger(asNumber(r[m.label]) ?? 0)));
       return {
         kind: 'echarts',
         option: {
           tooltip: TOOLTIP_AXIS,
           legend: { type: 'scroll', top: 0 },
           grid: GRID,
-          xAxis: time ? { type: 'time', name: `${x} (UTC)`, nameLocation: 'middle', nameGap: 28 } : { type: 'category', data: categories, name: x, nameLocation: 'middle', nameGap: 28, axisLabel: { hideOverlap: true } },
-          yAxis: { type: 'value' },
-          series: [...series.values()].map((s) => ({
+          xAxis: time
+            ? { type: 'time', name: `${x} (UTC)`, nameLocation: 'middle', nameGap: 28, minInterval: step, axisLabel: { hideOverlap: true, formatter: TIME_LABELS } }
+            : { type: 'category', data: categories, name: x, nameLocation: 'middle', nameGap: 28, axisLabel: manyLabels(categories?.length ?? 0) },
+          // Counts step by whole numbers (never 0.5 of a click).
+          yAxis: { type: 'value', minInterval: integers ? 1 : undefined },
+          series: [...series.values()].map((s, i) => ({
             name: s.name,
             type: form === 'bar' ? 'bar' : 'line',
             showSymbol: false,
             data: s.data,
-            ...(form === 'area' ? { areaStyle: {}, stack: grouped ? s.metric : undefined } : {}),
+            // Lines that often coincide (clicks = sessions = documents in a quiet minute) stay visible: later ones dashed.
+            ...(form === 'line' ? { lineStyle: { type: LINE_TYPES[i % LINE_TYPES.length], width: i === 0 ? 2.5 : 1.5 }, z: 10 + i } : {}),
+            ...(form === 'area' ? { areaStyle: {}, stack: grouped ? s.metric.label : undefined } : {}),
           })),
         },
       };
     },
   };
+}
+
+/**
+ * What the page does, asked of Superset too: categories in the declared order (Superset sorts them by
+ * name otherwise), and steps without rows filled with 0 where the metrics add up (Superset's own line
+ * runs straight across them otherwise).
+ */
+function supersetShape(chart: ChartSpec, rel: Relation): Record<string, unknown> {
+  if (!isTimeAxis(chart, rel)) {
+    const order = chart.orderBy[0];
+    return order === undefined ? {} : { x_axis_sort: order.by, x_axis_sort_asc: !order.descending };
+  }
+  const rule = chart.timeGrain === undefined ? undefined : RESAMPLE_RULES[chart.timeGrain];
+  return rule !== undefined && chart.metrics.every(isAdditive) ? { resample_rule: rule, resample_method: 'zerofill' } : {};
+}
+
+/** pandas offsets of the fixed grains Superset resamples by (weeks left out: pandas' start on Sunday, PostgreSQL's on Monday). */
+const RESAMPLE_RULES: Readonly<Partial<Record<string, string>>> = { minute: '1T', hour: '1H', day: '1D' };
+
+const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+
+/** One label per level of the time axis, the same in every chart: `2020-10-29`, `10-30`, `14:00`. */
+const TIME_LABELS = { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } as const;
+
+/** Fixed-length grains (month and longer vary): a daily series then never gets hour ticks. */
+const GRAIN_MS: Readonly<Partial<Record<string, number>>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
+
+/** At most this many steps are filled in (a minute series over a week is 10 080). */
+const MAX_FILLED_STEPS = 20_000;
+
+/** Sums and counts of no rows are 0; an average of no rows is no value (a gap in the line). */
+function isAdditive(metric: Metric): boolean {
+  return metric.kind === 'aggregate' && ['sum', 'count', 'count_distinct'].includes(metric.aggregate);
+}
+
+/**
+ * The steps of the chart's range with no row, as `fill` (0 or null), so a line does not run straight
+ * across minutes without events as if traffic had been steady.
+ */
+function withGaps(data: unknown[][], step: number, xs: readonly number[], fill: 0 | null): unknown[][] {
+  const finite = xs.filter(Number.isFinite);
+  if (finite.length === 0) return data;
+  const [lo, hi] = [Math.min(...finite), Math.max(...finite)];
+  if ((hi - lo) / step > MAX_FILLED_STEPS) return data;
+  const seen = new Set(data.map((p) => Number(p[0])));
+  const out = [...data];
+  for (let t = lo; t <= hi; t += step) if (!seen.has(t)) out.push([t, fill]);
+  return out.sort((a, b) => Number(a[0]) - Number(b[0]));
+}
+
+/** Many categories: every label, turned, rather than one in ten. */
+function manyLabels(count: number): Record<string, unknown> {
+  return count > 8 ? { interval: 0, rotate: 40, fontSize: 11, hideOverlap: false } : { hideOverlap: true };
 }
 
 /** Only the `seriesLimit` groups with the largest first metric over the chart's rows. */
