@@ -163,7 +163,8 @@ describe('tm dashboards in a real Superset', () => {
     await page.goto(`${server.url}/login/`);
     await page.fill('#username', server.admin.user);
     await page.fill('#password', server.admin.password);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 60_000 }), page.press('#password', 'Enter')]);
+    // Logged in once the redirect away from /login/ commits (the welcome page it leads to may load slowly).
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 120_000, waitUntil: 'commit' }), page.press('#password', 'Enter')]);
     return page;
   }
 
