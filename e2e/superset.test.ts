@@ -12,6 +12,7 @@ import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStream } from '../generator/generate.js';
 import { loadProjectContext } from '../src/api/project-context.js';
+import { isTimeType } from '../src/dashboards/column-types.js';
 import { FORMS } from '../src/dashboards/forms/index.js';
 import { relationOf } from '../src/dashboards/run-charts.js';
 import type { ChartSpec, DashboardNode } from '../src/dashboards/types.js';
@@ -20,6 +21,13 @@ import { connectBrowser } from './support/browser.js';
 import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from './support/harness.js';
 
 type Row = Record<string, unknown>;
+
+/** tm's page for one chart: its rows, and which of the mart's columns are times. */
+interface Expected {
+  readonly chart: ChartSpec;
+  readonly rows: Row[];
+  readonly timeColumns: ReadonlySet<string>;
+}
 
 /** What Superset received for one chart: the chart's id and the rows of its data response. */
 interface Received {
@@ -41,7 +49,7 @@ describe('tm dashboards in a real Superset', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let dashboards: DashboardNode[];
   /** The page's figures per chart title. */
-  const expected = new Map<string, { chart: ChartSpec; rows: Row[] }>();
+  const expected = new Map<string, Expected>();
   const servers = new Map<SupersetVersion, SupersetServer>();
   let browser: Browser;
   const bundle = (): string => path.join(work.dir, 'bundle.zip');
@@ -74,8 +82,9 @@ describe('tm dashboards in a real Superset', () => {
     dashboards = [...ctx.manifest.dashboards.values()];
     for (const d of dashboards) {
       for (const chart of d.charts) {
-        const sql = FORMS[chart.form].query(chart, relationOf(ctx.manifest, schema.schema, chart));
-        expected.set(chart.title, { chart, rows: await queryRows<Row>(sql) });
+        const rel = relationOf(ctx.manifest, schema.schema, chart);
+        const timeColumns = new Set(rel.model.columns.filter((c) => isTimeType(c.type)).map((c) => c.name));
+        expected.set(chart.title, { chart, rows: await queryRows<Row>(FORMS[chart.form].query(chart, rel)), timeColumns });
       }
     }
     await starting;
@@ -120,8 +129,8 @@ describe('tm dashboards in a real Superset', () => {
             expect(got?.rows.length, `${where}: no rows`).toBeGreaterThan(0);
             const alerts = await page.$$eval(`[data-test-chart-id="${id}"] [role="alert"], [data-test-chart-id="${id}"] .alert-danger`, (els) => els.map((e) => e.textContent ?? ''));
             expect(alerts, where).toEqual([]);
-            const { chart, rows } = expected.get(title) as { chart: ChartSpec; rows: Row[] };
-            expect(supersetFigures(chart, vizType, got as Received), where).toEqual(pageFigures(chart, rows));
+            const { chart, rows, timeColumns } = expected.get(title) as Expected;
+            expect(supersetFigures(chart, vizType, got as Received, timeColumns), where).toEqual(pageFigures(chart, rows));
           }
         }
       } finally {
@@ -273,7 +282,7 @@ function pageFigures(chart: ChartSpec, rows: readonly Row[]): unknown {
   }
 }
 
-function supersetFigures(chart: ChartSpec, vizType: string, got: Received): unknown {
+function supersetFigures(chart: ChartSpec, vizType: string, got: Received, timeColumns: ReadonlySet<string>): unknown {
   const rows = got.rows;
   switch (chart.form) {
     case 'histogram':
@@ -285,7 +294,8 @@ function supersetFigures(chart: ChartSpec, vizType: string, got: Received): unkn
       return ['min', 'q1', 'median', 'q3', 'max'].map((s) => sum(rows.map((r) => r[`${c}__${s}`])));
     }
     case 'table':
-      if (chart.metrics.length === 0) return { rows: rows.length, total: sum(rows.flatMap((r) => chart.columns.filter((col) => !/_ts$|window_/.test(col)).map((col) => (typeof r[col] === 'number' ? r[col] : 0)))) };
+      // Superset sends times as epoch milliseconds, tm's page as text: only the other numbers add up.
+      if (chart.metrics.length === 0) return { rows: rows.length, total: sum(rows.flatMap((r) => chart.columns.filter((col) => !timeColumns.has(col)).map((col) => (typeof r[col] === 'number' ? r[col] : 0)))) };
       return { rows: rows.length, total: sum(rows.flatMap((r) => chart.metrics.map((m) => r[m.label]))) };
     case 'heatmap':
       return { total: sum(rows.map((r) => (vizType === 'heatmap' ? r.v : r[chart.metrics[0].label]))) };

@@ -1,7 +1,7 @@
 /** line, bar, area: metrics over x (a time column, truncated to the grain, or a category), one series per metric and group. */
 import { isTimeType, typeOf } from '../column-types.js';
 import { adhocMetric, timeGrainSqla } from '../superset/adhoc.js';
-import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation } from '../sql.js';
+import { asNumber, conditions, displaySql, ident, limitOf, metricSql, orderClause, seriesKeySql, timeAxisSql, whereClause, type Relation, type Row } from '../sql.js';
 import type { ChartSpec, Metric } from '../types.js';
 import { GRID, TOOLTIP_AXIS, type FormModule } from './form.js';
 
@@ -41,7 +41,9 @@ export function seriesForm(form: SeriesForm): FormModule {
       const topSeries = chart.seriesLimit === undefined ? [] : [seriesLimitCondition(chart, rel.table)];
       const groupBy = chart.groupBy.length > 0 ? 'GROUP BY 1, 2' : 'GROUP BY 1';
       const fallback = chart.groupBy.length > 0 ? '1, 2' : '1';
-      return `SELECT ${xSql} AS ${ident(x)}${group}${metrics} FROM ${rel.table}${whereClause(chart, rel.table, topSeries)} ${groupBy}${orderClause(chart, fallback)} LIMIT ${limitOf(chart, 5000)}`;
+      // Weekly points: how many days of the week have rows, so a partial first or last week is marked as such.
+      const days = chart.timeGrain === 'week' && isTimeAxis(chart, rel) ? `, count(DISTINCT date_trunc('day', ${ident(x)}))::float8 AS "${DAYS}"` : '';
+      return `SELECT ${xSql} AS ${ident(x)}${group}${metrics}${days} FROM ${rel.table}${whereClause(chart, rel.table, topSeries)} ${groupBy}${orderClause(chart, fallback)} LIMIT ${limitOf(chart, 5000)}`;
     },
     draw: (chart, rows, rel) => {
       const x = chart.x as string;
@@ -73,6 +75,7 @@ export function seriesForm(form: SeriesForm): FormModule {
           // Counts step by whole numbers (never 0.5 of a click).
           yAxis: { type: 'value', minInterval: integers ? 1 : undefined },
           series: [...series.values()].map((s, i) => ({
+            ...(i === 0 && chart.timeGrain === 'week' ? { markArea: partialWeeks(rows, x) } : {}),
             name: s.name,
             type: form === 'bar' ? 'bar' : 'line',
             showSymbol: false,
@@ -106,11 +109,33 @@ const RESAMPLE_RULES: Readonly<Partial<Record<string, string>>> = { minute: '1T'
 
 const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
 
-/** One label per level of the time axis, the same in every chart: `2020-10-29`, `10-30`, `14:00`. */
-const TIME_LABELS = { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } as const;
+const DAYS = '__days';
+const WEEK_MS = 7 * 86_400_000;
+
+/** The first and last weeks when the data covers only some of their days: shaded and named, not read as a trend. */
+function partialWeeks(rows: readonly Row[], x: string): Record<string, unknown> {
+  const days = new Map<number, number>();
+  for (const r of rows) days.set(Number(r[x]), Math.max(days.get(Number(r[x])) ?? 0, Number(r[DAYS])));
+  const weeks = [...days.keys()].sort((a, b) => a - b);
+  // Each point sits at its week's start: the first week's shading runs right of it, the last week's
+  // over the segment leading to it (the axis ends at the last point).
+  const areas: [number, number, number][] = [];
+  const [first, last] = [weeks[0], weeks[weeks.length - 1]];
+  if (first !== undefined && (days.get(first) ?? 7) < 7) areas.push([first, first + WEEK_MS, days.get(first) as number]);
+  if (last !== undefined && last !== first && (days.get(last) ?? 7) < 7) areas.push([last - WEEK_MS, last, days.get(last) as number]);
+  return {
+    silent: true,
+    itemStyle: { color: 'rgba(135,150,165,0.12)' },
+    label: { position: 'insideTop', color: '#6b7785', fontSize: 11 },
+    data: areas.map(([from, to, n]) => [{ name: `partial week (${n} d)`, xAxis: from }, { xAxis: to }]),
+  };
+}
+
+/** One label per level of the time axis, the same in every chart: dates as `10-30` (`2021-01-01` at a new year), times as `14:00`. */
+const TIME_LABELS = { year: '{yyyy}-{MM}-{dd}', month: '{MM}-{dd}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } as const;
 
 /** Fixed-length grains (month and longer vary): a daily series then never gets hour ticks. */
-const GRAIN_MS: Readonly<Partial<Record<string, number>>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 };
+const GRAIN_MS: Readonly<Partial<Record<string, number>>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: WEEK_MS };
 
 /** At most this many steps are filled in (a minute series over a week is 10 080). */
 const MAX_FILLED_STEPS = 20_000;
