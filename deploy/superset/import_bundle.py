@@ -43,7 +43,7 @@ def main() -> int:
     auth = {"Authorization": f"Bearer {login['access_token']}"}
     # The CSRF token belongs to the session cookie the opener keeps.
     csrf = call(opener, "GET", f"{base}/api/v1/security/csrf_token/", headers=auth)["result"]
-    fields = {"overwrite": "true"}
+    fields = {}  # the assets import always overwrites: no `overwrite` flag to send
     if passwords:
         fields["passwords"] = json.dumps(passwords)
     body, content_type = multipart(fields, "bundle", os.path.basename(args.bundle), bundle)

@@ -83,6 +83,8 @@ export function seriesForm(form: SeriesForm): FormModule {
             // Lines that often coincide (clicks = sessions = documents in a quiet minute) stay visible: later ones dashed.
             ...(form === 'line' ? { lineStyle: { type: LINE_TYPES[i % LINE_TYPES.length], width: i === 0 ? 2.5 : 1.5 }, z: 10 + i } : {}),
             ...(form === 'area' ? { areaStyle: {}, stack: grouped ? s.metric.label : undefined } : {}),
+            // A few bars carry their values: a bar of 0 (a reconciled day without drift) is then seen, not missed.
+            ...(form === 'bar' && s.data.length <= FEW_BARS ? { label: { show: true, position: 'top' } } : {}),
           })),
         },
       };
@@ -108,6 +110,7 @@ function supersetShape(chart: ChartSpec, rel: Relation): Record<string, unknown>
 const RESAMPLE_RULES: Readonly<Partial<Record<string, string>>> = { minute: '1T', hour: '1H', day: '1D' };
 
 const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+const FEW_BARS = 12;
 
 const DAYS = '__days';
 const WEEK_MS = 7 * 86_400_000;
