@@ -90,7 +90,7 @@ describe('dashboards in the project', () => {
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/WARN/);
-    for (const service of ['marts', 'superset', 'superset-db', 'superset-init', 'tm-bootstrap', 'tm-hot', 'tm-cold']) expect(result.stdout).toContain(`  ${service}:`);
+    for (const service of ['marts', 'superset', 'superset-db', 'superset-init', 'superset-import', 'tm-bootstrap', 'tm-hot', 'tm-cold']) expect(result.stdout).toContain(`  ${service}:`);
     expect(result.stdout).toContain('image: apache/superset:3.1');
     expect(result.stdout).toContain('image: postgres:15');
   });

@@ -124,7 +124,12 @@ describe('tm dashboards on the real PostgreSQL, in a real browser', () => {
       const minutes = await queryRows<{ m: string; c: number }>(`SELECT event_minute::text AS m, total_clicks AS c FROM ${t('mart_realtime_traffic_minute')} WHERE event_minute > (SELECT max(event_minute) - INTERVAL '6 hours' FROM ${t('mart_realtime_traffic_minute')}) ORDER BY event_minute`);
       expect(minutes.length).toBeGreaterThan(10);
       const perMinute = await optionOf(page, 'realtime', 'clicks_per_minute');
-      expect(perMinute.series?.find((s) => s.name === 'clicks')?.data).toEqual(minutes.map((r) => [ms(r.m), r.c]));
+      // Minutes without events are drawn as 0 (not a straight line across them): every minute of the range, once.
+      const drawnMinutes = (perMinute.series?.find((s) => s.name === 'clicks')?.data ?? []) as [number, number][];
+      const counted = new Set(minutes.map((r) => ms(r.m)));
+      expect(drawnMinutes.filter(([x]) => counted.has(x))).toEqual(minutes.map((r) => [ms(r.m), r.c]));
+      expect(drawnMinutes.filter(([x]) => !counted.has(x)).map(([, y]) => y)).toEqual(new Array(drawnMinutes.length - minutes.length).fill(0));
+      expect(drawnMinutes.length).toBe((ms(minutes[minutes.length - 1].m) - ms(minutes[0].m)) / 60_000 + 1);
 
       const top = await queryRows<Record<string, unknown>>(`SELECT rank, title, click_count, unique_sessions FROM ${t('mart_realtime_top_docs_1h')} WHERE snapshot_ts = (SELECT max(snapshot_ts) FROM ${t('mart_realtime_top_docs_1h')}) ORDER BY rank`);
       const topTable = await tableOf(page, 'realtime', 'top_docs_last_hour');
@@ -135,12 +140,15 @@ describe('tm dashboards on the real PostgreSQL, in a real browser', () => {
       const episodes = await queryRows<{ h: string; severity: string; n: string }>(`SELECT date_trunc('hour', detected_ts)::text AS h, severity, count(*) AS n FROM ${t('mart_realtime_anomaly_sessions')} GROUP BY 1, 2 ORDER BY 1, 2`);
       expect(episodes.length).toBeGreaterThan(0);
       const episodeSeries = (await optionOf(page, 'realtime', 'anomaly_episodes')).series ?? [];
-      const drawnEpisodes = episodeSeries.flatMap((s) => s.data.map((p) => [p as [number, number], s.name] as const)).map(([[x, y], name]) => `${x} ${name} ${y}`).sort();
+      // Hours without an episode are drawn as 0 bars; the others are the mart's counts.
+      const drawnEpisodes = episodeSeries.flatMap((s) => s.data.map((p) => [p as [number, number], s.name] as const)).filter(([[, y]]) => y !== 0).map(([[x, y], name]) => `${x} ${name} ${y}`).sort();
       expect(drawnEpisodes).toEqual(episodes.map((e) => `${ms(e.h)} ${e.severity} ${num(e.n)}`).sort());
 
       const drift = await queryRows<{ d: string; v: string }>(`SELECT event_date::text AS d, drift_clicks AS v FROM ${t('mart_hot_cold_drift')} ORDER BY 1`);
       expect(drift.length).toBeGreaterThan(0);
-      expect((await optionOf(page, 'realtime', 'hot_cold_drift')).series?.[0].data).toEqual(drift.map((r) => [ms(r.d), num(r.v)]));
+      const driftDays = new Set(drift.map((r) => ms(r.d)));
+      const drawnDrift = ((await optionOf(page, 'realtime', 'hot_cold_drift')).series?.[0].data ?? []) as [number, number][];
+      expect(drawnDrift.filter(([x]) => driftDays.has(x))).toEqual(drift.map((r) => [ms(r.d), num(r.v)]));
 
       // Daily traffic.
       const [total] = await queryRows<{ s: string }>(`SELECT sum(total_events) AS s FROM ${t('mart_daily_traffic')}`);
@@ -219,7 +227,7 @@ describe('tm dashboards on the real PostgreSQL, in a real browser', () => {
     const roots = new Set([...files.keys()].map((f) => f.split('/')[0]));
     expect(roots.size).toBe(1);
     const docs = new Map([...files].map(([name, data]) => [name.split('/').slice(1).join('/'), YAML.parse(data.toString('utf8')) as Record<string, unknown>]));
-    expect(docs.get('metadata.yaml')).toMatchObject({ version: '1.0.0', type: 'Dashboard' });
+    expect(docs.get('metadata.yaml')).toMatchObject({ version: '1.0.0', type: 'assets' });
 
     const allowed: Record<string, string[]> = {
       databases: ['database_name', 'sqlalchemy_uri', 'password', 'cache_timeout', 'expose_in_sqllab', 'allow_run_async', 'allow_ctas', 'allow_cvas', 'allow_dml', 'allow_csv_upload', 'extra', 'uuid', 'version'],

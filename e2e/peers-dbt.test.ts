@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dbtEnv, dbtPeerPaths, ensureDbtVenv } from '../bench/peers/dbt-env.js';
-import type { PythonEnv } from '../bench/peers/python-env.js';
+import type { PythonEnv } from '../test-support/python-env.js';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -46,7 +46,7 @@ describe('the dbt peer of the bench', () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'tm-peers-dbt-'));
     const env = { ...process.env, ...dbtEnv('postgres://postgres@127.0.0.1:5432/test', 'peers_parse', path.join(work, 'target'), path.join(work, 'logs')) };
     const project = dbtPeerPaths(repoRoot).project;
-    await execFileAsync(venv.bin('dbt'), ['parse', '--project-dir', project, '--profiles-dir', project], { env });
+    await execFileAsync(path.join(venv.bin, 'dbt'), ['parse', '--project-dir', project, '--profiles-dir', project], { env });
     const manifest = JSON.parse(await readFile(path.join(work, 'target', 'manifest.json'), 'utf8')) as { nodes: Record<string, ManifestNode> };
     nodes = Object.values(manifest.nodes).filter((n) => n.resource_type === 'model');
   }, 600_000);

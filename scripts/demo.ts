@@ -29,15 +29,16 @@ async function main(): Promise<number> {
   process.env.TM_CURATED_PATH = dataDir;
   if (values.regenerate || !existsSync(dataDir)) {
     console.log(`Generating ${values.days} days of click stream into ${path.relative(process.cwd(), dataDir) || dataDir} ...`);
-    const g = await generateStream({ out: dataDir, days: Number(values.days), eventsPerDay: Number(values['events-per-day']), seed: 42, force: true });
+    // Four click bursts a day (the generator's default is rarer), so the real-time burst charts have rows.
+    const g = await generateStream({ out: dataDir, days: Number(values.days), eventsPerDay: Number(values['events-per-day']), seed: 42, burstsPerDay: 4, force: true });
     console.log(`  ${g.files} files, ${g.events.toLocaleString('en-US')} events over ${g.days} days`);
   } else {
     console.log(`Using the click stream already in ${dataDir} (npm run demo -- --regenerate to make it again)`);
   }
   console.log('');
-  // Hot first, reaching back 6 hours on its first run so the real-time dashboard has hours to show;
-  // then cold, which also reconciles the hot minutes of full days (the drift chart).
-  const hot = await run({ projectDir: repoRoot, select: ['hot'], vars: { hot_lookback_minutes: 360 } });
+  // Hot first, reaching back 25 hours on its first run so the real-time dashboard has hours to show and
+  // the last full day is in the hot minute table; then cold, which reconciles that day (the drift chart).
+  const hot = await run({ projectDir: repoRoot, select: ['hot'], vars: { hot_lookback_minutes: 1500 } });
   if (hot.exitCode !== 0) return hot.exitCode;
   console.log('');
   const outcome = await run({ projectDir: repoRoot, select: ['cold'] });

@@ -1,48 +1,66 @@
 /**
- * Cached Python virtual environments for the suite's and the bench's Python peers (Spark, Superset...).
- * Each lives under ~/.cache/tm/venvs/<name>, outside the work tree, and is rebuilt only when its
- * constraints file changes: the file's hash is written into the venv last, once the install succeeded,
- * so a killed install is never taken for a ready venv.
+ * Python peers of the suite and the bench (Superset, Spark, dbt) live in virtual environments created when
+ * missing, pinned by a constraints file of the repository and cached outside the work tree:
+ * `~/.cache/tm/venvs/<name>-<hash>`, the hash over the constraints, the requirements and the Python
+ * version, so a changed pin makes a new environment. One line is printed per install. A marker written
+ * last tells a complete install from a killed one; test files installing at once wait for each other.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 
-export interface PythonVenv {
-  /** The venv's folder. */
+export interface PythonEnvSpec {
+  /** Names the folder, e.g. `superset-3.1.3`. */
+  readonly name: string;
+  /** A pip constraints file (every package pinned). */
+  readonly constraints: string;
+  /** What to install under those constraints, e.g. `apache-superset==3.1.3`. */
+  readonly requirements: readonly string[];
+  /** The interpreter that creates the environment (default `python3`). */
+  readonly python?: string;
+}
+
+export interface PythonEnv {
   readonly dir: string;
-  /** Its bin/ folder (python, pip and the packages' scripts). */
+  /** The environment's `bin/` folder (put it first on PATH to run its commands). */
   readonly bin: string;
+  readonly python: string;
+  /** Seconds the install took; undefined when the cached environment was used. */
+  readonly installSeconds?: number;
 }
 
-export function venvsRoot(): string {
-  return process.env.TM_VENVS_DIR ?? path.join(os.homedir(), '.cache', 'tm', 'venvs');
-}
-
-/** An install lock older than this is taken for the leftover of a killed process. */
+/** Written last: an environment without it is a broken install and is made again. */
+const COMPLETE = '.tm-complete';
+/** An install lock older than this is the leftover of a killed process. */
 const STALE_LOCK_MS = 30 * 60_000;
 
-/**
- * The venv `name` with every requirement of `constraintsFile` (pinned `pkg==x.y` lines) installed;
- * created when missing or stale, printing one line with the install time. Test files running in
- * parallel wait for one another's install (a lock folder beside the venv).
- */
-export async function ensureVenv(name: string, constraintsFile: string): Promise<PythonVenv> {
-  const dir = path.join(venvsRoot(), name);
-  const venv = { dir, bin: path.join(dir, 'bin') };
-  const wanted = createHash('sha256').update(await readFile(constraintsFile)).digest('hex');
-  const stamp = path.join(dir, '.tm-constraints-sha256');
-  const ready = async () => (await readFile(stamp, 'utf8').catch(() => '')).trim() === wanted;
-  if (await ready()) return venv;
+export function venvRoot(): string {
+  return process.env.TM_VENVS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tm', 'venvs');
+}
 
-  const lock = `${dir}.lock`;
-  await mkdir(venvsRoot(), { recursive: true });
+/** Where the environment of `spec` is (or would be), and whether it is complete, without creating it. */
+export async function locatePythonEnv(spec: PythonEnvSpec): Promise<{ env: PythonEnv; ready: boolean }> {
+  const python = spec.python ?? 'python3';
+  const { stdout: version } = await exec(python, ['-c', 'import sys; print(sys.version)']);
+  const constraints = await readFile(spec.constraints);
+  const hash = createHash('sha256').update(constraints).update(JSON.stringify(spec.requirements)).update(version).digest('hex').slice(0, 12);
+  const dir = path.join(venvRoot(), `${spec.name}-${hash}`);
+  const env: PythonEnv = { dir, bin: path.join(dir, 'bin'), python: path.join(dir, 'bin', 'python') };
+  return { env, ready: existsSync(path.join(dir, COMPLETE)) };
+}
+
+export async function ensurePythonEnv(spec: PythonEnvSpec, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<PythonEnv> {
+  const { env, ready } = await locatePythonEnv(spec);
+  if (ready) return env;
+  const lock = `${env.dir}.lock`;
+  await mkdir(venvRoot(), { recursive: true });
   for (;;) {
     try {
       await mkdir(lock);
@@ -54,16 +72,20 @@ export async function ensureVenv(name: string, constraintsFile: string): Promise
     }
   }
   try {
-    if (await ready()) return venv;
-    const started = Date.now();
-    await rm(dir, { recursive: true, force: true });
-    await run('python3', ['-m', 'venv', dir]);
-    await run(path.join(venv.bin, 'pip'), ['install', '--quiet', '-r', constraintsFile, '-c', constraintsFile], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    await writeFile(stamp, wanted);
-    console.log(`python venv ${name}: installed ${path.basename(constraintsFile)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return venv;
+    if ((await locatePythonEnv(spec)).ready) return env;
+    const started = performance.now();
+    await rm(env.dir, { recursive: true, force: true });
+    await exec(spec.python ?? 'python3', ['-m', 'venv', env.dir]);
+    try {
+      await exec(env.python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-c', spec.constraints, ...spec.requirements], { maxBuffer: 64 << 20 });
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      throw new Error(`installing ${spec.requirements.join(' ')} into ${env.dir} failed:\n${stderr.split('\n').slice(-30).join('\n')}`);
+    }
+    const installSeconds = (performance.now() - started) / 1000;
+    await writeFile(path.join(env.dir, COMPLETE), `${spec.requirements.join(' ')}\n`);
+    log(`python env ${spec.name}: installed ${spec.requirements.join(' ')} in ${installSeconds.toFixed(0)}s into ${env.dir}`);
+    return { ...env, installSeconds };
   } finally {
     await rmdir(lock).catch(() => undefined);
   }

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureVenv } from './python-env.js';
+import { ensurePythonEnv } from './python-env.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export const SPARK_CONSTRAINTS = path.join(REPO_ROOT, 'deploy', 'spark', 'constraints.txt');
@@ -93,7 +93,7 @@ interface MasterState {
 
 /** Starts the cluster (installing pyspark into its cached venv first when missing) and waits until it serves. */
 export async function startSparkCluster(options: StartSparkClusterOptions = {}): Promise<SparkCluster> {
-  const venv = await ensureVenv('spark', SPARK_CONSTRAINTS);
+  const venv = await ensurePythonEnv({ name: 'spark', constraints: SPARK_CONSTRAINTS, requirements: ['pyspark'] });
   const sitePackages = path.join(venv.dir, 'lib');
   const python = (await readdir(sitePackages)).find((name) => name.startsWith('python'));
   if (!python) throw new Error(`no python folder in ${sitePackages}`);

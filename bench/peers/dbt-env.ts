@@ -1,7 +1,7 @@
 /** How the bench and the e2e test point the dbt peer (bench/peers/dbt) at PostgreSQL and keep its files out of the work tree. */
 
 import path from 'node:path';
-import { ensureVenv, type PythonEnv } from './python-env.js';
+import { ensurePythonEnv, type PythonEnv } from '../../test-support/python-env.js';
 
 /** The dbt project, its loader and the pins of their virtualenv, in a repository. */
 export function dbtPeerPaths(repoRoot: string): { project: string; loader: string; constraints: string } {
@@ -11,7 +11,7 @@ export function dbtPeerPaths(repoRoot: string): { project: string; loader: strin
 
 /** The cached virtualenv with dbt-core, dbt-postgres and DuckDB (the loader's), created when missing. */
 export function ensureDbtVenv(repoRoot: string, log: (line: string) => void): Promise<PythonEnv> {
-  return ensureVenv('dbt', dbtPeerPaths(repoRoot).constraints, ['dbt-core', 'dbt-postgres', 'duckdb'], log);
+  return ensurePythonEnv({ name: 'dbt', constraints: dbtPeerPaths(repoRoot).constraints, requirements: ['dbt-core', 'dbt-postgres', 'duckdb'] }, log);
 }
 
 /** The dbt project's environment (profiles.yml reads these) from a PostgreSQL URL. */

@@ -25,7 +25,7 @@ import { cleanEnv, dropSchemaFamilies, freshSchema, quoteIdent, runChild, runTm,
 import { MARTS } from '../sql.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from '../types.js';
 import { dbtEnv, dbtPeerPaths, ensureDbtVenv } from './dbt-env.js';
-import type { PythonEnv } from './python-env.js';
+import type { PythonEnv } from '../../test-support/python-env.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,7 +68,7 @@ export const peersSection: BenchSection = {
     const data = quick ? await quickDataset(ctx) : await ctx.dataset();
     const paths = dbtPeerPaths(ctx.repoRoot);
     const venv = await ensureDbtVenv(ctx.repoRoot, ctx.log);
-    const dbtVersion = (await runChild(venv.bin('python'), ['-c', 'import dbt.version as v, dbt.adapters.postgres.__version__ as p; print(v.__version__, p.version)'])).stdout.trim();
+    const dbtVersion = (await runChild(path.join(venv.bin, 'python'), ['-c', 'import dbt.version as v, dbt.adapters.postgres.__version__ as p; print(v.__version__, p.version)'])).stdout.trim();
     // A hard-linked copy: the late file and the hot files go there, the dataset stays as it was.
     const root = path.join(ctx.benchDir, 'tmp', `peers-${ctx.runTag}`);
     const work = path.join(ctx.benchDir, 'peers');
@@ -241,17 +241,17 @@ class DbtPeer {
 
   async parse(): Promise<void> {
     await rm(this.workDir, { recursive: true, force: true });
-    const r = await measured(this.venv.bin('dbt'), ['parse', '--project-dir', this.projectDir], this.env);
+    const r = await measured(path.join(this.venv.bin, 'dbt'), ['parse', '--project-dir', this.projectDir], this.env);
     this.ctx.log(`dbt: parse ${r.seconds.toFixed(2)} s`);
   }
 
   /** The loader (new files only), then `dbt <args>`; both measured. */
   async step(label: string, args: readonly string[]): Promise<PeerStep> {
     this.ctx.log(`dbt: ${label}: loader`);
-    const load = await measured(this.venv.bin('python'), [this.loader, '--root', this.root, '--schema', this.env.DBT_RAW_SCHEMA ?? ''], this.env);
+    const load = await measured(path.join(this.venv.bin, 'python'), [this.loader, '--root', this.root, '--schema', this.env.DBT_RAW_SCHEMA ?? ''], this.env);
     const loaded = JSON.parse(load.stdout.trim().split('\n').pop() ?? '{}') as { files?: number; rows?: number };
     this.ctx.log(`dbt: ${label}: dbt ${args.join(' ')}`);
-    const run = await measured(this.venv.bin('dbt'), [...args, '--project-dir', this.projectDir], this.env);
+    const run = await measured(path.join(this.venv.bin, 'dbt'), [...args, '--project-dir', this.projectDir], this.env);
     const results = JSON.parse(await readFile(path.join(this.workDir, 'target', 'run_results.json'), 'utf8')) as {
       elapsed_time: number;
       results: { unique_id: string; execution_time: number }[];

@@ -1,12 +1,14 @@
 #!/bin/sh
-# One-shot: prepare Superset's metadata database, create the admin, import tm's bundle, then give the
-# marts database its real password (the bundle never holds one). Safe to run again: the bundle's
-# uuids are derived from names, so a re-import overwrites the same dashboards.
+# One-shot preparation of Superset for tm's dashboards, run by the compose stack (superset-init) and
+# by the test suite alike: metadata database, admin user, roles and permissions. Safe to run again.
+# The bundle is imported afterwards, into the running server, by import_bundle.py (the assets API,
+# the one import route that overwrites charts, datasets and databases as well as dashboards).
 set -eu
+: "${SUPERSET_ADMIN_USER:=admin}"
+: "${SUPERSET_ADMIN_PASSWORD:?set SUPERSET_ADMIN_PASSWORD}"
 superset db upgrade
+# An existing admin is left as it is (Flask-AppBuilder says so and exits 0).
 superset fab create-admin --username "$SUPERSET_ADMIN_USER" --password "$SUPERSET_ADMIN_PASSWORD" \
-  --firstname Admin --lastname tm --email admin@example.org || true  # already there on a re-run
+  --firstname Admin --lastname tm --email "$SUPERSET_ADMIN_USER@example.org"
 superset init
-superset import-dashboards --path /bundle/tm_dashboards.zip --username "$SUPERSET_ADMIN_USER"
-superset set-database-uri --database_name tm_tripclick --uri "$MARTS_SUPERSET_URI"
-echo "tm dashboards imported"
+echo "superset ready for tm's dashboards"

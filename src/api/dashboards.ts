@@ -80,7 +80,12 @@ export async function exportDashboards(options: ExportOptions): Promise<ExportOu
     sqlalchemyUri: uri,
     timestamp: new Date(),
   });
-  const entries = [...bundle.files.entries()].map(([file, doc]) => ({ path: `${bundle.root}/${file}`, data: Buffer.from(YAML.stringify(doc, { lineWidth: 0 }), 'utf8') }));
+  const entries = [...bundle.files.entries()].map(([file, doc]) => ({
+    path: `${bundle.root}/${file}`,
+    // Superset reads the bundle with PyYAML, a YAML 1.1 parser: written as 1.1, strings such as the
+    // timestamp or `yes` are quoted rather than read back as a datetime or a boolean.
+    data: Buffer.from(YAML.stringify(doc, { lineWidth: 0, version: '1.1' }), 'utf8'),
+  }));
   const out = path.resolve(ctx.project.projectDir, options.out);
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, zip(entries));

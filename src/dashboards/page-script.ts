@@ -10,14 +10,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function esc(s) {
     return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; });
   }
-  function cell(v) {
+  // Identifiers (id, document_id) are names, not quantities: no thousands separators.
+  function isId(column) { return /(^|_)id$/i.test(column); }
+  function cell(v, column) {
     if (v === null || v === undefined) return '<td class="tm-null">–</td>';
-    if (typeof v === 'number') return '<td class="tm-num">' + v.toLocaleString('en-US', { maximumFractionDigits: 2 }) + '</td>';
+    if (typeof v === 'number') return '<td class="tm-num">' + (isId(column) ? String(v) : v.toLocaleString('en-US', { maximumFractionDigits: 2 })) + '</td>';
     return '<td>' + esc(v) + '</td>';
   }
   function tableHtml(d) {
     var head = '<tr>' + d.columns.map(function (c) { return '<th>' + esc(c) + '</th>'; }).join('') + '</tr>';
-    var body = d.rows.map(function (r) { return '<tr>' + r.map(cell).join('') + '</tr>'; }).join('');
+    var body = d.rows.map(function (r) { return '<tr>' + r.map(function (v, i) { return cell(v, d.columns[i]); }).join('') + '</tr>'; }).join('');
     return '<table><thead>' + head + '</thead><tbody>' + body + '</tbody></table>';
   }
   function bodyOf(dashboard, chart) {

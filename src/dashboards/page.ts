@@ -93,6 +93,6 @@ main{padding:8px 24px 48px}.tm-dashboard{margin-top:16px}.tm-dashboard h2{font-s
 .tm-chart figcaption{padding:8px 12px 0;font-weight:600}.tm-body{flex:1;min-height:0;overflow:auto;padding:4px 8px}
 .tm-chart[data-tm-state=failed]{border-color:#d9534f}.tm-body{position:relative}
 .tm-chart[data-tm-empty] .tm-body::after{content:"no rows";position:absolute;top:45%;left:0;right:0;text-align:center;color:#8796a5;pointer-events:none}.tm-error{color:#b52b27;padding:12px;white-space:pre-wrap}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eef1f4;text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:420px}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eef1f4;text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:240px}
 th{position:sticky;top:0;background:#f8fafb}td.tm-num{text-align:right;font-variant-numeric:tabular-nums}td.tm-null{color:#aab}
 `;

@@ -39,10 +39,11 @@ export const heatmapForm: FormModule = {
       kind: 'echarts',
       option: {
         tooltip: { position: 'top' },
-        grid: { left: 56, right: 24, top: 16, bottom: 72, containLabel: true },
+        // Axis names beside their axes (not above the grid, where a title cuts them), the colour scale on the right.
+        grid: { left: 48, right: 96, top: 12, bottom: 40, containLabel: true },
         xAxis: { type: 'category', data: xs, name: x, nameLocation: 'middle', nameGap: 28, splitArea: { show: true } },
-        yAxis: { type: 'category', data: ys, name: y, splitArea: { show: true } },
-        visualMap: { min: Math.min(0, ...values), max: Math.max(1, ...values), calculable: true, orient: 'horizontal', left: 'center', bottom: 0 },
+        yAxis: { type: 'category', data: ys, name: y, nameLocation: 'middle', nameGap: 32, splitArea: { show: true } },
+        visualMap: { min: Math.min(0, ...values), max: Math.max(1, ...values), calculable: true, orient: 'vertical', right: 0, top: 'middle', itemHeight: 120 },
         series: [{ name: label, type: 'heatmap', data: rows.map((r) => [String(r[x]), String(r[y]), asNumber(r[label])]) }],
       },
     };

@@ -32,7 +32,9 @@ export const histogramForm: FormModule = {
     );
   },
   draw: (chart, rows) => {
-    const label = (start: unknown, end: unknown): string => `${fmt(start)}–${fmt(end)}`;
+    const first = rows[0];
+    const digits = first === undefined ? 0 : decimalsFor(Number(first.bin_end) - Number(first.bin_start));
+    const label = (start: unknown, end: unknown): string => `${fmt(start, digits)}–${fmt(end, digits)}`;
     return {
       kind: 'echarts',
       option: {
@@ -46,7 +48,12 @@ export const histogramForm: FormModule = {
   },
 };
 
-function fmt(value: unknown): string {
-  const n = Number(value);
-  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+/** Decimals that tell neighbouring bin edges apart, no more: a width of 162.1 gives `0–162`, of 0.25 `0.25–0.5`. */
+function decimalsFor(width: number): number {
+  if (!(width > 0)) return 0;
+  return Math.max(0, Math.min(6, 1 - Math.floor(Math.log10(width))));
+}
+
+function fmt(value: unknown, digits: number): string {
+  return Number(value).toLocaleString('en-US', { maximumFractionDigits: digits, useGrouping: false });
 }

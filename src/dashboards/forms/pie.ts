@@ -24,8 +24,9 @@ export const pieForm: FormModule = {
     kind: 'echarts',
     option: {
       tooltip: { trigger: 'item' },
-      legend: { type: 'scroll', orient: 'vertical', left: 0, top: 'middle' },
-      series: [{ name: chart.metrics[0].label, type: 'pie', radius: ['0%', '65%'], center: ['60%', '50%'], label: { formatter: '{b}: {d}%' }, data: rows.map((r) => ({ name: String(r.name), value: asNumber(r[chart.metrics[0].label]) })) }],
+      // Each slice is labelled with its name and share; a legend beside them only collided with the labels.
+      legend: { show: false },
+      series: [{ name: chart.metrics[0].label, type: 'pie', radius: ['0%', '62%'], center: ['50%', '52%'], label: { formatter: '{b}: {d}%' }, labelLayout: { hideOverlap: true }, data: rows.map((r) => ({ name: String(r.name), value: asNumber(r[chart.metrics[0].label]) })) }],
     },
   }),
 };

@@ -2,6 +2,9 @@
  * A Superset import bundle (format v1): `<root>/metadata.yaml`, `databases/`, `datasets/`, `charts/`,
  * `dashboards/`. Only keys that Superset 3.1's ImportV1*Schema know are written (marshmallow rejects
  * unknown ones), and uuids come from names, so a re-import overwrites rather than duplicates.
+ * `metadata.yaml` says `type: assets`: the bundle is for the assets import (`POST /api/v1/assets/import/`,
+ * what deploy/superset/import_bundle.py calls), the one route that overwrites charts, datasets and
+ * databases too; the dashboard import routes would keep an existing chart's old version.
  */
 import { isTimeType } from '../../manifest/column-types.js';
 import type { Manifest, ModelNode } from '../../manifest/types.js';
@@ -36,7 +39,7 @@ export function buildBundle(input: BundleInput): Bundle {
   const project = manifest.projectName;
   const databaseUuid = uuidFromName(`tm:${project}:database:${input.databaseName}`);
   const databaseFile = safeName(input.databaseName);
-  files.set('metadata.yaml', { version: VERSION, type: 'Dashboard', timestamp: input.timestamp.toISOString().replace(/\.\d{3}Z$/, '+00:00') });
+  files.set('metadata.yaml', { version: VERSION, type: 'assets', timestamp: input.timestamp.toISOString().replace(/\.\d{3}Z$/, '+00:00') });
   files.set(`databases/${databaseFile}.yaml`, {
     database_name: input.databaseName,
     sqlalchemy_uri: input.sqlalchemyUri,
