@@ -1,10 +1,12 @@
 import { selectNodes, type NodeKind } from '../graph/select.js';
 import { selectTests } from '../quality/select-tests.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
+import { stateComparisonFor } from './state-selection.js';
 
 export interface LsOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
+  readonly stateFrom?: string;
   readonly kinds?: readonly NodeKind[];
 }
 
@@ -24,7 +26,8 @@ export async function ls(options: LsOptions): Promise<ListedNode[]> {
   const ctx = await loadProjectContext(options);
   // The graph with generic tests as nodes, so they can be listed and selected by name.
   const { graph } = selectTests(ctx.manifest, [], []);
-  const ids = selectNodes(graph, { select: options.select, exclude: options.exclude, kinds: options.kinds ?? ['model'] });
+  const state = await stateComparisonFor(options, ctx);
+  const ids = selectNodes(graph, { select: options.select, exclude: options.exclude, kinds: options.kinds ?? ['model'], state });
   return ids.map((id) => {
     const node = graph.nodes.get(id)!;
     return {

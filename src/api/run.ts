@@ -9,6 +9,7 @@ import { elapsedSince, type Log } from '../core/progress.js';
 import { executePlan, type ExtraNode } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
+import type { StateComparison } from '../graph/state-selection.js';
 import { tempAncestors } from '../graph/temp-models.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
@@ -18,14 +19,18 @@ import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation } from '../sources/prepare-source.js';
+import { recordFingerprints } from '../state/fingerprints.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { stateComparisonFor } from './state-selection.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
+  /** `--state-from`: the target `state:` criteria compare with. */
+  readonly stateFrom?: string;
   readonly threads?: number;
   readonly fullRefresh?: boolean;
   /** Wall clock override (`--now`), for tests and backfills. */
@@ -116,7 +121,7 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
   const kept = options.keep?.runtime;
   const loading = (async () => {
     const ctx = options.keep?.context ?? (await loadProjectContext(options));
-    return { ctx, models: selectedModels(ctx, options), now: parseNow(options.now) };
+    return { ctx, models: selectedModels(ctx, options, await stateComparisonFor(options, ctx)), now: parseNow(options.now) };
   })();
   const opening = kept ? Promise.resolve(kept) : openRuntime(projectDirOf(options), options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
@@ -152,6 +157,9 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   for (const [i, step] of plan.steps.entries()) {
     if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
   }
+  // What each built model was built from, for `state:modified` from another target.
+  const built = plan.steps.filter((step, i) => step.action === 'build' && modelResults[i]?.status === 'success').map((step) => step.model);
+  await recordFingerprints(runtime.target, ctx.manifest, built, plan.runId);
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
   await writeRunResults(ctx.targetDir, {
@@ -196,8 +204,8 @@ export function exitCodeOf(results: readonly NodeResult[]): number {
 }
 
 /** The selected models, and the `temp` models they read (those live only for a run, so they run with their readers), in run order. */
-function selectedModels(ctx: ProjectContext, options: RunOptions): ModelNode[] {
-  const selected = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
+function selectedModels(ctx: ProjectContext, options: RunOptions, state: StateComparison | undefined): ModelNode[] {
+  const selected = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'], state });
   const chosen = new Set(selected);
   for (const id of selected) for (const t of tempAncestors(ctx.manifest, ctx.graph.nodes.get(id) as ModelNode)) chosen.add(t.uniqueId);
   return topologicalOrder(ctx.graph, chosen).map((id) => ctx.graph.nodes.get(id) as ModelNode);
