@@ -6,6 +6,7 @@ import { partitionedFingerprint } from '../plan/changed-partitions.js';
 import { modelFingerprint } from '../plan/values.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { readFingerprints, type TargetFingerprints } from '../state/fingerprints.js';
+import { categorize, type ModelChange } from '../state/change-category.js';
 import { fingerprintParts } from '../state/model-fingerprint.js';
 import type { ProjectContext } from './project-context.js';
 import { openTarget } from './runtime.js';
@@ -20,12 +21,30 @@ export interface StateSelectionOptions {
 
 /** The comparison `state:` criteria need, read from the `--state-from` target; undefined when no criterion uses `state:` and none was asked. */
 export async function stateComparisonFor(options: StateSelectionOptions, ctx: ProjectContext): Promise<StateComparison | undefined> {
+  return (await stateFrom(options, ctx))?.comparison;
+}
+
+/** The `--state-from` target's fingerprints and the comparison with them. */
+export async function stateFrom(options: StateSelectionOptions, ctx: ProjectContext): Promise<{ readonly comparison: StateComparison; readonly stored: TargetFingerprints } | undefined> {
   if (!options.stateFrom) {
     if (usesStateSelector(options.select, options.exclude)) throw new TmError(`state: selectors compare with another target's state: name it with --state-from TARGET`, 2);
     return undefined;
   }
   const stored = await readTargetFingerprints(ctx.project.projectDir, options.stateFrom);
-  return compareState(ctx.manifest, stored, options.stateFrom);
+  return { comparison: compareState(ctx.manifest, stored, options.stateFrom), stored };
+}
+
+/** Per model new or modified: its change category, and the charts a breaking change reaches. */
+export function changesOf(manifest: Manifest, state: { readonly comparison: StateComparison; readonly stored: TargetFingerprints }): Map<string, ModelChange> {
+  const out = new Map<string, ModelChange>();
+  for (const model of manifest.models.values()) {
+    const isNew = state.comparison.new.has(model.name);
+    const parts = state.comparison.modified.get(model.name);
+    if (!isNew && !parts) continue;
+    const ordered = parts ? FINGERPRINT_PARTS.filter((p) => parts.has(p)) : undefined;
+    out.set(model.name, categorize(model, manifest, ordered, state.stored.fingerprints.get(model.name)?.contract));
+  }
+  return out;
 }
 
 /** Opens the named target just long enough to read its fingerprints (nothing is written to it). */
