@@ -157,9 +157,9 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   for (const [i, step] of plan.steps.entries()) {
     if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
   }
-  // What each built model was built from, for `state:modified` from another target.
-  const built = plan.steps.filter((step, i) => step.action === 'build' && modelResults[i]?.status === 'success').map((step) => step.model);
-  await recordFingerprints(runtime.target, ctx.manifest, built, plan.runId);
+  // The definition each model last ran with here (built, or checked with nothing to do), for `state:modified` from another target.
+  const ran = plan.steps.filter((_, i) => modelResults[i]?.status === 'success').map((step) => step.model);
+  await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId);
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
   await writeRunResults(ctx.targetDir, {

@@ -3,6 +3,7 @@ import { tmVersion } from '../core/version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerDebugCommand } from './commands/debug.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { registerDocsCommand } from './commands/docs.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLsCommand } from './commands/ls.js';
@@ -30,5 +31,6 @@ export function createProgram(): Command {
   registerInitCommand(program);
   registerDocsCommand(program);
   registerDashboardsCommand(program);
+  registerDiffCommand(program);
   return program;
 }

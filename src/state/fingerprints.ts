@@ -50,16 +50,16 @@ export async function recordFingerprints(target: Target, manifest: Manifest, mod
         await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
         await tx.exec(
           `CREATE TABLE IF NOT EXISTS ${t} (model TEXT PRIMARY KEY, ${FINGERPRINT_PARTS.map((p) => `${p} TEXT NOT NULL`).join(', ')},
-            contract TEXT NOT NULL, built_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'), run_id TEXT)`,
+            contract_columns TEXT NOT NULL, built_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'), run_id TEXT)`,
         );
       });
     }
     const column = (p: (typeof FINGERPRINT_PARTS)[number]) => fresh.map((r) => r.parts[p]);
     await session.query(
-      `INSERT INTO ${t} (model, ${FINGERPRINT_PARTS.join(', ')}, contract, built_at, run_id)
+      `INSERT INTO ${t} (model, ${FINGERPRINT_PARTS.join(', ')}, contract_columns, built_at, run_id)
        SELECT m, b, c, k, v, x, ct, now() AT TIME ZONE 'UTC', $8
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS f(m, b, c, k, v, x, ct)
-       ON CONFLICT (model) DO UPDATE SET ${FINGERPRINT_PARTS.map((p) => `${p} = EXCLUDED.${p}`).join(', ')}, contract = EXCLUDED.contract,
+       ON CONFLICT (model) DO UPDATE SET ${FINGERPRINT_PARTS.map((p) => `${p} = EXCLUDED.${p}`).join(', ')}, contract_columns = EXCLUDED.contract_columns,
          built_at = EXCLUDED.built_at, run_id = EXCLUDED.run_id`,
       [fresh.map((r) => r.model), column('body'), column('config'), column('contract'), column('vars'), column('macros'), fresh.map((r) => r.contract), runId],
     );
@@ -83,10 +83,10 @@ export async function readFingerprints(target: Target): Promise<TargetFingerprin
     }
     const [exists] = await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [table(target.schema)]);
     if (!exists?.ok) return { fingerprints, legacyHashes, relations };
-    const rows = await session.query<Record<string, string>>(`SELECT model, ${FINGERPRINT_PARTS.join(', ')}, contract, built_at::text AS built_at FROM ${table(target.schema)}`);
+    const rows = await session.query<Record<string, string>>(`SELECT model, ${FINGERPRINT_PARTS.join(', ')}, contract_columns, built_at::text AS built_at FROM ${table(target.schema)}`);
     for (const r of rows) {
       const parts = Object.fromEntries(FINGERPRINT_PARTS.map((p) => [p, r[p]])) as FingerprintParts;
-      fingerprints.set(r.model, { model: r.model, parts, contract: JSON.parse(r.contract) as StoredContract, builtAt: r.built_at });
+      fingerprints.set(r.model, { model: r.model, parts, contract: JSON.parse(r.contract_columns) as StoredContract, builtAt: r.built_at });
     }
     return { fingerprints, legacyHashes, relations };
   });

@@ -1,0 +1,134 @@
+import { appendFile, cp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
+import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from '../test-support/harness.js';
+
+/**
+ * The analyst's loop on the real PostgreSQL: prod built, a cold mart's SQL changed in a copy of the
+ * TripClick project, `state:modified` against prod's stored fingerprints, the change built in a pr
+ * schema, `tm diff` checked against independent EXCEPT queries, a contract change reported breaking.
+ */
+describe('review loop: state:modified, tm diff, change categories', () => {
+  let project: Awaited<ReturnType<typeof copyProject>>;
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let prod: Awaited<ReturnType<typeof freshSchema>>;
+  let pr: Awaited<ReturnType<typeof freshSchema>>;
+  const env = () => ({ TM_CURATED_PATH: data.dir, TM_PG_URL: pgUrl, TM_PG_SCHEMA: prod.schema, TM_PR_SCHEMA: pr.schema });
+  const tm = (...args: string[]) => runCli([...args, '--project-dir', project.dir], { env: env() });
+  const lines = (text: string) => text.trim().split('\n').filter(Boolean);
+  const martFile = () => path.join(project.dir, 'models', 'cold', 'mart_daily_traffic.sql');
+
+  beforeAll(async () => {
+    project = await copyProject();
+    await cp(path.join(repoRoot, 'dashboards'), path.join(project.dir, 'dashboards'), { recursive: true });
+    await appendFile(path.join(project.dir, 'profiles.yml'), `  pr:\n    type: postgres\n    url: "{{ env 'TM_PG_URL' }}"\n    schema: "{{ env 'TM_PR_SCHEMA' }}"\n    threads: 2\n`);
+    data = await tempDir();
+    await writeColdFixture(data.dir);
+    prod = await freshSchema('review_prod');
+    pr = await freshSchema('review_pr');
+    const built = await tm('run', '--target', 'prod', '--now', FIXTURE_NOW);
+    expect(built.code, built.stderr + built.stdout).toBe(0);
+  });
+  afterAll(async () => {
+    await project?.remove();
+    await data?.remove();
+    await prod?.drop();
+    await pr?.drop();
+  });
+
+  it('nothing is modified against prod from another target, after a whitespace-only edit, or with env vars the SQL does not read', async () => {
+    const original = await readFile(martFile(), 'utf8');
+    await writeFile(martFile(), `\n${original.replaceAll('\n', '\n\n').replaceAll(', ', ' ,  ').replace('count(*)', 'count( * )')}   \n`);
+    try {
+    const r = await runCli(['ls', '--project-dir', project.dir, '--target', 'pr', '--select', 'state:modified+', '--state-from', 'prod'], { env: { ...env(), TM_DUCKDB_BATCH_INPUT: '10MB' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    const other = await runCli(['ls', '--project-dir', project.dir, '--target', 'pr', '--select', 'state:new', '--state-from', 'pr'], { env: env() });
+    // nothing was built in pr: every model is new there
+    expect(lines(other.stdout)).toContain('mart_daily_traffic');
+    } finally {
+      await writeFile(martFile(), original);
+    }
+  });
+
+  it('a SQL change selects exactly that mart and its descendants; tm diff reports exactly the rows it moved', async () => {
+    const original = await readFile(martFile(), 'utf8');
+    // Day 2020-03-01 loses the events of document 100 from its totals and peak hour; the sessions and documents counts stay.
+    try {
+    await writeFile(martFile(), original.replace(/(WITH hourly AS \(\n\s+SELECT event_date, hour\(event_ts\) AS event_hour, count\(\*\) AS events\n\s+FROM \{\{ref "stg_events"\}\})/, '$1\n  WHERE document_id <> 100'));
+    expect(await readFile(martFile(), 'utf8')).toContain('WHERE document_id <> 100');
+
+    const modified = await tm('ls', '--target', 'pr', '--select', 'state:modified+', '--state-from', 'prod', '--resource-type', 'model', 'dashboard');
+    expect(modified.code, modified.stderr).toBe(0);
+    expect(lines(modified.stdout)).toEqual(['mart_daily_traffic', 'daily_traffic']);
+    const body = await tm('ls', '--target', 'pr', '--select', 'state:modified.body', '--state-from', 'prod', '--output', 'changes');
+    expect(lines(body.stdout)).toEqual(['mart_daily_traffic  non-breaking (body)']);
+    expect((await tm('ls', '--target', 'pr', '--select', 'state:modified.contract', '--state-from', 'prod')).stdout).toBe('');
+
+    const build = await tm('build', '--target', 'pr', '--select', 'state:modified+', '--state-from', 'prod', '--now', FIXTURE_NOW);
+    expect(build.code, build.stderr + build.stdout).toBe(0);
+    expect(build.stdout).toMatch(/OK\s+mart_daily_traffic/);
+    expect(build.stdout).not.toMatch(/mart_session_analysis/);
+
+    const except = async (a: string, b: string) => queryRows<{ event_date: string }>(`SELECT event_date::text FROM (SELECT * FROM ${a}.mart_daily_traffic EXCEPT SELECT * FROM ${b}.mart_daily_traffic) x ORDER BY 1`);
+    const movedHere = await except(pr.schema, prod.schema);
+    const movedThere = await except(prod.schema, pr.schema);
+    expect(movedHere.length).toBeGreaterThan(0);
+
+    const json = await tm('diff', '--target', 'pr', '--select', 'mart_daily_traffic', '--against', 'prod', '--output', 'json');
+    expect(json.code, json.stderr).toBe(0);
+    const [d] = JSON.parse(json.stdout).diffs;
+    // Matched on the key, a row in both EXCEPTs is a changed row; the rest are only on one side.
+    const both = movedHere.filter((r) => movedThere.some((t) => t.event_date === r.event_date));
+    expect(d.changed).toBe(both.length);
+    expect(d.onlyHere).toBe(movedHere.length - both.length);
+    expect(d.onlyThere).toBe(movedThere.length - both.length);
+    expect(d.days.map((x: { day: string }) => x.day)).toEqual(movedHere.map((r) => r.event_date));
+    const [counts] = await queryRows<{ total: number; peak: number; sessions: number }>(
+      `SELECT count(*) FILTER (WHERE a.total_events <> b.total_events)::int AS total, count(*) FILTER (WHERE a.peak_hour <> b.peak_hour)::int AS peak,
+              count(*) FILTER (WHERE a.unique_sessions <> b.unique_sessions)::int AS sessions
+         FROM ${pr.schema}.mart_daily_traffic a JOIN ${prod.schema}.mart_daily_traffic b USING (event_date)`,
+    );
+    const changed = Object.fromEntries(d.columns.map((c: { column: string; changed: number }) => [c.column, c.changed]));
+    expect(changed).toEqual(Object.fromEntries(Object.entries({ total_events: counts.total, peak_hour: counts.peak }).filter(([, n]) => n > 0)));
+    expect(counts.sessions).toBe(0);
+    const [example] = d.columns.find((c: { column: string }) => c.column === 'total_events').examples;
+    const [values] = await queryRows<{ here: number; there: number }>(
+      `SELECT a.total_events AS here, b.total_events AS there FROM ${pr.schema}.mart_daily_traffic a JOIN ${prod.schema}.mart_daily_traffic b USING (event_date) WHERE a.event_date = $1`, [example.key[0]],
+    );
+    expect([example.here, example.there]).toEqual([values.here, values.there]);
+
+    const table = await tm('diff', '--target', 'pr', '--select', 'mart_daily_traffic', '--against', 'prod');
+    expect(table.stdout).toMatch(new RegExp(`rows changed\\s+${d.changed} `));
+    const markdown = await tm('diff', '--target', 'pr', '--select', 'state:modified', '--state-from', 'prod', '--against', 'prod', '--output', 'markdown', '--fail-if', 'changed_rows>0.01');
+    expect(markdown.code).toBe(1);
+    expect(markdown.stdout).toContain('| rows only here | rows only there | rows changed | rows identical |');
+    expect(markdown.stdout).toContain('| `total_events` |');
+    expect(markdown.stderr).toContain('mart_daily_traffic: changed_rows = ');
+    const lenient = await tm('diff', '--target', 'pr', '--select', 'mart_daily_traffic', '--against', 'prod', '--fail-if', 'changed_rows>=100', 'only_there_rows>0');
+    expect(lenient.code, lenient.stderr).toBe(0);
+    } finally {
+      await writeFile(martFile(), original);
+    }
+  });
+
+  it('a contract change is breaking, with the dashboard charts it breaks', async () => {
+    const schemaYml = path.join(project.dir, 'models', 'cold', 'schema.yml');
+    const original = await readFile(schemaYml, 'utf8');
+    await writeFile(schemaYml, original.replace('{ name: peak_hour, type: INT,', '{ name: peak_hour, type: SMALLINT,'));
+    try {
+      const r = await tm('ls', '--target', 'pr', '--select', 'state:modified', '--state-from', 'prod', '--output', 'changes');
+      expect(r.code, r.stderr).toBe(0);
+      expect(lines(r.stdout)).toEqual([
+        'mart_daily_traffic  breaking (contract)',
+        '    column peak_hour retyped integer -> smallint',
+        '    breaks chart peak_hour_by_day of dashboard daily_traffic (reads peak_hour)',
+      ]);
+      const json = JSON.parse(lines((await tm('ls', '--target', 'pr', '--select', 'state:modified', '--state-from', 'prod', '--output', 'json')).stdout)[0]);
+      expect(json.change).toMatchObject({ category: 'breaking', parts: ['contract'], charts: [{ dashboard: 'daily_traffic', chart: 'peak_hour_by_day', columns: ['peak_hour'] }] });
+    } finally {
+      await writeFile(schemaYml, original);
+    }
+  });
+});
