@@ -75,8 +75,12 @@ async function diffModel(target: Target, model: ModelNode, here: TargetConfig, t
     const relationHere = qualified(here.schema, model.name);
     const relationThere = qualified(there.schema, model.name);
     const sql = diffSql({ here: relationHere, there: relationThere, key, columns: compared, asText, dayColumn: dayColumn && mine.has(dayColumn) && theirs.has(dayColumn) ? dayColumn : undefined, examples });
-    // One statement, in a transaction so that a larger work_mem applies to it alone: the full join of two large relations hashes in memory.
-    await session.exec(`BEGIN READ ONLY; SET LOCAL work_mem = '256MB'`);
+    // One statement, in a transaction so that its settings apply to it alone. Both sides ordered by a
+    // unique index on the key (tm's primary keys): a merge join over the two indexes, measured 12-14 s
+    // against 37-49 s for the hash join on 2 x 5M rows (and no 440 MB hash table). Else a larger
+    // work_mem keeps the hash join in memory.
+    const ordered = (await hasKeyIndex(session, relationHere, key)) && (await hasKeyIndex(session, relationThere, key)) && asText.size === 0;
+    await session.exec(`BEGIN READ ONLY; SET LOCAL work_mem = '256MB'${ordered ? '; SET LOCAL enable_hashjoin = off' : ''}`);
     let counts: DiffCounts;
     try {
       const [row] = await session.query<{ result: DiffCounts | string }>(sql);
@@ -98,6 +102,19 @@ async function diffModel(target: Target, model: ModelNode, here: TargetConfig, t
       counts,
     );
   });
+}
+
+/** True when the relation has a unique index on exactly the key columns, in order. */
+async function hasKeyIndex(session: TargetSession, relation: string, key: readonly string[]): Promise<boolean> {
+  const [row] = await session.query<{ ok: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_index i
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) = $2::text[]) AS ok`,
+    [relation, key],
+  );
+  return row?.ok === true;
 }
 
 /** Column name -> type of a relation, in order; empty when it does not exist. */
