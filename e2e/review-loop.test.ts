@@ -1,8 +1,8 @@
-import { appendFile, cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
-import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir } from '../test-support/harness.js';
+import { copyProject, freshSchema, pgUrl, queryRows, repoRoot, runCli, tempDir, withPg } from '../test-support/harness.js';
 
 /**
  * The analyst's loop on the real PostgreSQL: prod built, a cold mart's SQL changed in a copy of the
@@ -22,7 +22,6 @@ describe('review loop: state:modified, tm diff, change categories', () => {
   beforeAll(async () => {
     project = await copyProject();
     await cp(path.join(repoRoot, 'dashboards'), path.join(project.dir, 'dashboards'), { recursive: true });
-    await appendFile(path.join(project.dir, 'profiles.yml'), `  pr:\n    type: postgres\n    url: "{{ env 'TM_PG_URL' }}"\n    schema: "{{ env 'TM_PR_SCHEMA' }}"\n    threads: 2\n`);
     data = await tempDir();
     await writeColdFixture(data.dir);
     prod = await freshSchema('review_prod');
@@ -35,6 +34,7 @@ describe('review loop: state:modified, tm diff, change categories', () => {
     await data?.remove();
     await prod?.drop();
     await pr?.drop();
+    await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${prod.schema}_tm_audit, ${pr.schema}_tm_audit CASCADE`));
   });
 
   it('nothing is modified against prod from another target, after a whitespace-only edit, or with env vars the SQL does not read', async () => {
