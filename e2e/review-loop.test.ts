@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
@@ -110,6 +110,45 @@ describe('review loop: state:modified, tm diff, change categories', () => {
     expect(lenient.code, lenient.stderr).toBe(0);
     } finally {
       await writeFile(martFile(), original);
+    }
+  });
+
+  it('--defer-to prod: new marts read the unselected marts they ref from prod (in PostgreSQL and in DuckDB), and the dry run says so', async () => {
+    const dir = path.join(project.dir, 'models', 'review');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'sessions_per_day.sql'), 'SELECT event_date, count(*)::int AS sessions FROM {{ref "mart_session_analysis"}} GROUP BY event_date');
+    await writeFile(path.join(dir, 'document_days.sql'), 'SELECT document_id, count(*)::int AS days FROM {{ref "mart_popular_documents"}} GROUP BY document_id');
+    await writeFile(path.join(dir, 'schema.yml'), `models:
+  - name: sessions_per_day
+    config: { materialized: replace, engine: postgres }
+    primary_key: [event_date]
+    columns: [{ name: event_date, type: DATE }, { name: sessions, type: INT }]
+  - name: document_days
+    config: { materialized: replace }
+    primary_key: [document_id]
+    columns: [{ name: document_id, type: INT }, { name: days, type: INT }]
+`);
+    try {
+      const select = ['--target', 'pr', '--select', 'state:new,path:models/review', '--state-from', 'prod', '--now', FIXTURE_NOW];
+      const dry = await tm('run', ...select, '--defer-to', 'prod', '--dry-run', '--show-sql');
+      expect(dry.code, dry.stderr).toBe(0);
+      for (const ref of ['mart_session_analysis', 'mart_popular_documents']) {
+        expect(dry.stdout).toContain(`tm: ref ${ref} reads "${prod.schema}"."${ref}" (--defer-to prod: not selected, not built in ${pr.schema})`);
+      }
+      expect(dry.stdout).toContain(`FROM "${prod.schema}"."mart_session_analysis"`);
+      const build = await tm('build', ...select, '--defer-to', 'prod');
+      expect(build.code, build.stderr + build.stdout).toBe(0);
+      expect(await queryRows(`SELECT event_date::text, sessions FROM ${pr.schema}.sessions_per_day ORDER BY 1`)).toEqual(
+        await queryRows(`SELECT event_date::text, count(*)::int AS sessions FROM ${prod.schema}.mart_session_analysis GROUP BY 1 ORDER BY 1`),
+      );
+      const days = await queryRows(`SELECT document_id, days FROM ${pr.schema}.document_days ORDER BY 1`);
+      expect(days.length).toBeGreaterThan(0);
+      expect(days).toEqual(await queryRows(`SELECT document_id, count(*)::int AS days FROM ${prod.schema}.mart_popular_documents GROUP BY 1 ORDER BY 1`));
+      // Without --defer-to the refs read the pr schema, where those marts were never built.
+      const alone = await tm('run', ...select);
+      expect(alone.code).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

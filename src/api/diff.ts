@@ -1,10 +1,10 @@
-import { TmError } from '../core/errors.js';
 import { qualified, withSession, type Target, type TargetSession } from '../engines/target.js';
 import { diffSql, type DiffCounts } from '../diff/diff-sql.js';
 import { crossedThresholds, modelDiffOf, type FailIf, type ModelDiff } from '../diff/report.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
 import { loadTargetConfig, type TargetConfig } from '../project/load-profile.js';
+import { assertSameDatabase } from './other-target.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
 import { stateComparisonFor } from './state-selection.js';
@@ -39,7 +39,7 @@ export async function diff(options: DiffOptions): Promise<DiffOutcome> {
   const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'], state });
   const here = await loadTargetConfig(ctx.project.projectDir, options.target);
   const there = await loadTargetConfig(ctx.project.projectDir, options.against);
-  assertSameDatabase(here, there);
+  assertSameDatabase(here, there, 'tm diff compares');
   const target = await openTarget(here, 1);
   const diffs: ModelDiff[] = [];
   const skipped: { model: string; reason: string }[] = [];
@@ -125,21 +125,4 @@ async function columnsOf(session: TargetSession, schema: string, name: string): 
     [qualified(schema, name)],
   );
   return new Map(rows.map((r) => [r.name, r.type]));
-}
-
-/** Two schemas of one database: the same PGlite folder, or the same host, port and database (users may differ). */
-function assertSameDatabase(a: TargetConfig, b: TargetConfig): void {
-  const where = (t: TargetConfig): string => {
-    if (t.type === 'pglite') return `pglite:${t.path}`;
-    try {
-      const url = new URL(t.url);
-      return `postgres://${url.hostname}:${url.port || '5432'}${url.pathname}`;
-    } catch {
-      throw new TmError(`target '${t.name}' has a url that is not a postgres:// URL`);
-    }
-  };
-  if (where(a) !== where(b)) {
-    throw new TmError(`tm diff compares two schemas of one database: targets '${a.name}' and '${b.name}' are different databases`, 2);
-  }
-  if (a.schema === b.schema) throw new TmError(`targets '${a.name}' and '${b.name}' are the same schema (${a.schema}): nothing to compare`, 2);
 }

@@ -11,6 +11,7 @@ import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
 import type { StateComparison } from '../graph/state-selection.js';
 import { tempAncestors } from '../graph/temp-models.js';
+import { qualified } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
@@ -25,12 +26,15 @@ import { observeRun, templatesFor, type RunObservation } from './observe-run.js'
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { stateComparisonFor } from './state-selection.js';
+import { deferredRefs } from './defer.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
   /** `--state-from`: the target `state:` criteria compare with. */
   readonly stateFrom?: string;
+  /** `--defer-to`: refs to models not run and not built in this target read that target's relations. */
+  readonly deferTo?: string;
   readonly threads?: number;
   readonly fullRefresh?: boolean;
   /** Wall clock override (`--now`), for tests and backfills. */
@@ -64,6 +68,8 @@ export interface PlannedRun {
   readonly log: Log;
   readonly startedAt: Date;
   readonly started: number;
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred: ReadonlyMap<string, string>;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
@@ -90,6 +96,8 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
+    const deferred = options.deferTo ? await deferredRefs(ctx.project.projectDir, runtime.config, runtime.target, options.deferTo, models) : new Map<string, string>();
+    for (const [ref, schema] of deferred) log(`tm: ref ${ref} reads ${qualified(schema, ref)} (--defer-to ${options.deferTo}: not selected, not built in ${runtime.target.schema})`);
     const observation = await observeRun({
       ctx, runtime, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
       readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
@@ -100,7 +108,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, deferred };
     } catch (err) {
       await observation.release();
       throw err;
@@ -147,7 +155,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.duck, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, duck: runtime.duck, templates: planned.templates,
-      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes,
+      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, extraNodes: extra.extraNodes, deferred: planned.deferred,
     }),
   ]);
   if (models.status === 'rejected') throw models.reason;
@@ -190,7 +198,7 @@ export function printPlan(planned: PlannedRun): RunPlan {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
       sql.set(step.model.name, renderModelSql(planned.templates, {
         model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: step.isIncremental,
-        values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
+        values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name), deferred: planned.deferred,
       }));
     }
   }

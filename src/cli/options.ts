@@ -34,6 +34,11 @@ export function withSelection(cmd: Command): Command {
     .option('--exclude <criteria...>', 'nodes to leave out (same grammar)');
 }
 
+/** `--defer-to`, for the commands that build: unselected refs not built here read that target's relations. */
+export function withDeferTo(cmd: Command): Command {
+  return cmd.option('--defer-to <target>', "refs to models not selected and not built in this target read that target's relations (a schema of the same database), e.g. prod");
+}
+
 /** `--state-from`, for the commands whose selection may use `state:modified` / `state:new`. */
 export function withStateFrom(cmd: Command): Command {
   return cmd.option('--state-from <target>', 'target whose built models state:modified and state:new compare with (its stored fingerprints)');

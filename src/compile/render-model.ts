@@ -17,6 +17,8 @@ export interface ModelRenderInput {
   readonly isIncremental: boolean;
   /** Run values as SQL literals. */
   readonly values: Readonly<Record<string, string>>;
+  /** `--defer-to`: refs read from another schema of the database (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** The one render context of a model's SQL: the run, `tm compile` and dry runs all build it here. */
@@ -24,7 +26,7 @@ export function modelRenderContext(input: ModelRenderInput): RenderContext {
   const { model, schema } = input;
   const inDuck = model.config.engine === 'duckdb';
   return {
-    resolveRef: (name) => (inDuck ? quoteIdent(name) : qualified(schema, name)),
+    resolveRef: (name) => (inDuck ? quoteIdent(name) : qualified(input.deferred?.get(name) ?? schema, name)),
     resolveSource: (name) => {
       if (!inDuck) throw new TmError(`model '${model.name}' runs in PostgreSQL and cannot read source '${name}' (sources are read by DuckDB)`);
       const relation = input.sourceRelation(name);

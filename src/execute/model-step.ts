@@ -34,6 +34,8 @@ export interface StepEnv {
   readonly markInDuck: (name: string) => void;
   /** Whether a later DuckDB model of the run reads this model: its result then stays in DuckDB under its name. */
   readonly keptInDuck: (name: string) => boolean;
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** Renders, computes and materializes one model of a `build` step; errors name the model and its compiled SQL. */
@@ -49,7 +51,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, session: DuckSes
   }
   const renderInput = {
     model, manifest, schema: target.schema, relationName: step.relationName, isIncremental: step.isIncremental, values: step.values,
-    sourceRelation: (name: string) => env.sources.get(name)?.relation,
+    sourceRelation: (name: string) => env.sources.get(name)?.relation, deferred: env.deferred,
   };
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
@@ -140,9 +142,9 @@ export function batchQueries(sql: string, batches: ModelStep['batches']): string
 }
 
 /** Copies a model's target rows into DuckDB under its name; an incremental model never built reads as empty. */
-export async function importModel(session: DuckSession, target: Target, model: ModelNode, scratch: string, missingIsEmpty: boolean): Promise<void> {
+export async function importModel(session: DuckSession, target: Target, model: ModelNode, scratch: string, missingIsEmpty: boolean, schema = target.schema): Promise<void> {
   try {
-    await copyTargetToDuck(session, target, qualified(target.schema, model.name), { columns: model.columns, into: model.name, scratch });
+    await copyTargetToDuck(session, target, qualified(schema, model.name), { columns: model.columns, into: model.name, scratch });
   } catch (err) {
     if ((err as { code?: string }).code === '42P01' && missingIsEmpty) {
       await copyTargetToDuck(session, target, undefined, { columns: model.columns, into: model.name, scratch });

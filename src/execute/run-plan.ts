@@ -31,6 +31,8 @@ export interface ExecuteInput {
   readonly log: Log;
   /** Nodes scheduled with the models (`tm build`: the tests). */
   readonly extraNodes?: readonly ExtraNode[];
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** A node run among the models, e.g. a test: after the models it reads, before the models it blocks. */
@@ -154,7 +156,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
   const queued = new Map<string, number>();
   return {
     manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
-    compiledDir: input.compiledDir, scratch, queued,
+    compiledDir: input.compiledDir, scratch, queued, deferred: input.deferred,
     heavy: (session: DuckSession, sql: string, model: ModelNode) => {
       const waitStart = performance.now();
       return slot(() => {
@@ -167,7 +169,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
       let pending = importing.get(name);
       if (!pending) {
         const model = manifest.models.get(name)!;
-        pending = importModel(session, input.target, model, scratch, isIncremental(model)).then(() => {
+        pending = importModel(session, input.target, model, scratch, isIncremental(model), input.deferred?.get(name)).then(() => {
           inDuck.add(name);
         });
         importing.set(name, pending);
