@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import { EXIT_FAILED, EXIT_OK } from '../core/errors.js';
+import { errorMessage, EXIT_FAILED, EXIT_OK } from '../core/errors.js';
 import { startRunRecord } from '../core/cancel.js';
 import { elapsedSince, type Log } from '../core/progress.js';
 import { executePlan, type ExtraNode } from '../execute/run-plan.js';
@@ -166,8 +166,9 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     if (step.stateWrite && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], step.stateWrite);
   }
   // The definition each model last ran with here (built, or checked with nothing to do), for `state:modified` from another target.
+  // A failure to record them costs a false `modified` later, not the run: said in one line.
   const ran = plan.steps.filter((_, i) => modelResults[i]?.status === 'success').map((step) => step.model);
-  await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId);
+  await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId).catch((err: unknown) => log(`tm: could not record the models' fingerprints: ${errorMessage(err)}`));
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
   await writeRunResults(ctx.targetDir, {
