@@ -13,7 +13,6 @@ import { selectTests } from '../quality/select-tests.js';
 import type { TestOutcome } from '../quality/types.js';
 import { stateDirOf } from '../project/state-dir.js';
 import { prepareSources } from '../sources/prepare-sources.js';
-import { stateComparisonFor } from './state-selection.js';
 import { closePlannedRun, executeRun, exitCodeOf, openPlannedRun, printPlan, type PlannedRun, type RunOptions } from './run.js';
 
 export interface BuildOptions extends RunOptions {
@@ -69,7 +68,7 @@ export async function build(options: BuildOptions): Promise<BuildOutcome> {
 async function scheduleBuildTests(planned: PlannedRun, options: BuildOptions): Promise<ScheduledTests> {
   const { ctx: project, runtime, plan, log } = planned;
   const selected = plan.steps.map((s) => s.model.uniqueId);
-  const selection = selectTests(project.manifest, options.select, options.exclude, await stateComparisonFor(options, project));
+  const selection = selectTests(project.manifest, options.select, options.exclude, planned.state);
   const temps = new Set(plan.steps.filter((s) => s.model.config.materialized === 'temp').map((s) => s.model.name));
   const ofTemps = collectTests(project.manifest).filter((t) => t.refs.length > 0 && t.refs.every((r) => temps.has(r)));
   const tests = [...new Map([...selection.tests, ...ofTemps].map((t) => [t.uniqueId, t])).values()];

@@ -70,6 +70,8 @@ export interface PlannedRun {
   readonly started: number;
   /** `--defer-to`: refs read from another schema (ref name -> schema). */
   readonly deferred: ReadonlyMap<string, string>;
+  /** `--state-from`: what `state:` criteria compared with (tests are selected with it too). */
+  readonly state: StateComparison | undefined;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
@@ -92,7 +94,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   const started = performance.now();
   const startedAt = new Date();
   startRunRecord();
-  const { ctx, models, now, runtime } = await loadWhileConnecting(options, log);
+  const { ctx, models, now, runtime, state } = await loadWhileConnecting(options, log);
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
@@ -108,7 +110,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, deferred };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, deferred, state };
     } catch (err) {
       await observation.release();
       throw err;
@@ -125,11 +127,12 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
  * run registry) only once the project has loaded; a project, selection or `--now` error wins over a
  * connection error.
  */
-async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime }> {
+async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime; state: StateComparison | undefined }> {
   const kept = options.keep?.runtime;
   const loading = (async () => {
     const ctx = options.keep?.context ?? (await loadProjectContext(options));
-    return { ctx, models: selectedModels(ctx, options, await stateComparisonFor(options, ctx)), now: parseNow(options.now) };
+    const state = await stateComparisonFor(options, ctx);
+    return { ctx, models: selectedModels(ctx, options, state), now: parseNow(options.now), state };
   })();
   const opening = kept ? Promise.resolve(kept) : openRuntime(projectDirOf(options), options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
