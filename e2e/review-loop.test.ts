@@ -166,6 +166,15 @@ describe('review loop: state:modified, tm diff, change categories', () => {
       ]);
       const json = JSON.parse(lines((await tm('ls', '--target', 'pr', '--select', 'state:modified', '--state-from', 'prod', '--output', 'json')).stdout)[0]);
       expect(json.change).toMatchObject({ category: 'breaking', parts: ['contract'], charts: [{ dashboard: 'daily_traffic', chart: 'peak_hour_by_day', columns: ['peak_hour'] }] });
+      const dry = await tm('run', '--target', 'pr', '--select', 'state:modified+', '--state-from', 'prod', '--dry-run', '--now', FIXTURE_NOW);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain([
+        'Changes against prod:',
+        '  mart_daily_traffic  breaking (contract)',
+        '      column peak_hour retyped integer -> smallint',
+        '      breaks chart peak_hour_by_day of dashboard daily_traffic (reads peak_hour)',
+        'Dry run: nothing was written to the target.',
+      ].join('\n'));
     } finally {
       await writeFile(schemaYml, original);
     }

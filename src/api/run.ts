@@ -20,12 +20,13 @@ import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation } from '../sources/prepare-source.js';
+import { changeLines, type ModelChange } from '../state/change-category.js';
 import { recordFingerprints } from '../state/fingerprints.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from './observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
-import { stateComparisonFor } from './state-selection.js';
+import { changesOf, stateFrom } from './state-selection.js';
 import { deferredRefs } from './defer.js';
 
 export interface RunOptions extends CommonOptions {
@@ -72,6 +73,8 @@ export interface PlannedRun {
   readonly deferred: ReadonlyMap<string, string>;
   /** `--state-from`: what `state:` criteria compared with (tests are selected with it too). */
   readonly state: StateComparison | undefined;
+  /** `--state-from`: per model new or modified, its change category (the dry run prints them). */
+  readonly changes: ReadonlyMap<string, ModelChange>;
 }
 
 const defaultLog: Log = (line) => process.stdout.write(line + '\n');
@@ -94,7 +97,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   const started = performance.now();
   const startedAt = new Date();
   startRunRecord();
-  const { ctx, models, now, runtime, state } = await loadWhileConnecting(options, log);
+  const { ctx, models, now, runtime, state, changes } = await loadWhileConnecting(options, log);
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
@@ -110,7 +113,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, deferred, state };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, deferred, state, changes };
     } catch (err) {
       await observation.release();
       throw err;
@@ -127,12 +130,14 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
  * run registry) only once the project has loaded; a project, selection or `--now` error wins over a
  * connection error.
  */
-async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime; state: StateComparison | undefined }> {
+async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime; state: StateComparison | undefined; changes: ReadonlyMap<string, ModelChange> }> {
   const kept = options.keep?.runtime;
   const loading = (async () => {
     const ctx = options.keep?.context ?? (await loadProjectContext(options));
-    const state = await stateComparisonFor(options, ctx);
-    return { ctx, models: selectedModels(ctx, options, state), now: parseNow(options.now), state };
+    const compared = await stateFrom(options, ctx);
+    const state = compared?.comparison;
+    const changes = compared ? changesOf(ctx.manifest, compared) : new Map<string, ModelChange>();
+    return { ctx, models: selectedModels(ctx, options, state), now: parseNow(options.now), state, changes };
   })();
   const opening = kept ? Promise.resolve(kept) : openRuntime(projectDirOf(options), options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
@@ -207,6 +212,13 @@ export function printPlan(planned: PlannedRun): RunPlan {
     }
   }
   for (const line of explainPlan(plan, { sql })) planned.log(line);
+  if (options.stateFrom) {
+    // What each planned model changed against the --state-from target: breaking changes rebuild their descendants and break charts.
+    const built = plan.steps.filter((s) => s.model.config.materialized !== 'temp').map((s) => s.model.name);
+    const width = Math.max(0, ...built.map((n) => n.length));
+    planned.log(`Changes against ${options.stateFrom}:`);
+    for (const name of built) for (const line of changeLines(name.padEnd(width), planned.changes.get(name), options.stateFrom)) planned.log(`  ${line}`);
+  }
   planned.log('Dry run: nothing was written to the target.');
   return plan;
 }

@@ -85,3 +85,14 @@ function columnsOf(chart: ChartSpec): Set<string> {
   for (const metric of chart.metrics) names.push(metric.kind === 'aggregate' ? (metric.column ?? undefined) : ` ${metric.sql} `);
   return new Set(names.filter((n): n is string => n !== undefined));
 }
+
+/** `mart_x  breaking (body, contract)` and, indented, its reasons and the charts it breaks; `change` undefined: unchanged. */
+export function changeLines(name: string, change: ModelChange | undefined, against: string): string[] {
+  if (!change) return [`${name}  unchanged in this comparison`];
+  if (change.category === 'new') return [`${name}  new: never built in ${against}`];
+  return [
+    `${name}  ${change.category} (${change.parts.join(', ')})`,
+    ...change.reasons.map((reason) => `    ${reason}`),
+    ...change.charts.map((chart) => `    breaks chart ${chart.chart} of dashboard ${chart.dashboard} (reads ${chart.columns.join(', ')})`),
+  ];
+}
