@@ -147,6 +147,18 @@ describe('review loop: state:modified, tm diff, change categories', () => {
       // Without --defer-to the refs read the pr schema, where those marts were never built.
       const alone = await tm('run', ...select);
       expect(alone.code).toBe(1);
+
+      // A partition-aware mart selected in pr starts from a copy of prod's table and state: its run is incremental.
+      const mart = ['--target', 'pr', '--select', 'mart_session_analysis', '--defer-to', 'prod', '--now', FIXTURE_NOW];
+      const plan = await tm('run', ...mart, '--dry-run');
+      expect(plan.stdout).toMatch(new RegExp(`tm: mart_session_analysis would start from a copy of "${prod.schema}"."mart_session_analysis" and its state \\([\\d.]+ MB\\)`));
+      expect(await queryRows(`SELECT to_regclass('${pr.schema}.mart_session_analysis') IS NULL AS missing`)).toEqual([{ missing: true }]);
+      const copied = await tm('run', ...mart);
+      expect(copied.code, copied.stderr + copied.stdout).toBe(0);
+      expect(copied.stdout).toContain(`tm: mart_session_analysis starts from a copy of "${prod.schema}"."mart_session_analysis" and its state`);
+      expect(copied.stdout).toMatch(/OK\s+mart_session_analysis \.+ no changed files/);
+      const sessions = (schema: string) => queryRows(`SELECT * FROM ${schema}.mart_session_analysis ORDER BY session_id, event_date`);
+      expect(await sessions(pr.schema)).toEqual(await sessions(prod.schema));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

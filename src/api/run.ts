@@ -15,7 +15,7 @@ import { qualified } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
-import { incrementalConfigOf, planRun } from '../plan/plan-run.js';
+import { incrementalConfigOf, partitionColumnOf, planRun, relationOf } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
 import type { RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
@@ -27,7 +27,7 @@ import { observeRun, templatesFor, type RunObservation } from './observe-run.js'
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { changesOf, stateFrom } from './state-selection.js';
-import { deferredRefs } from './defer.js';
+import { copyDeferredState, deferredRefs, deferTarget } from './defer.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -101,8 +101,13 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
-    const deferred = options.deferTo ? await deferredRefs(ctx.project.projectDir, runtime.config, runtime.target, options.deferTo, models) : new Map<string, string>();
+    const other = options.deferTo ? await deferTarget(ctx.project.projectDir, runtime.config, options.deferTo) : undefined;
+    const deferred = other ? await deferredRefs(runtime.config, runtime.target, other, models) : new Map<string, string>();
     for (const [ref, schema] of deferred) log(`tm: ref ${ref} reads ${qualified(schema, ref)} (--defer-to ${options.deferTo}: not selected, not built in ${runtime.target.schema})`);
+    if (other && !options.fullRefresh) {
+      const incremental = models.filter((m) => (incrementalConfigOf(m) !== undefined && relationOf(m) === m.name) || partitionColumnOf(m) !== undefined);
+      await copyDeferredState(runtime.target, other.schema, incremental, options.dryRun ?? false, log);
+    }
     const observation = await observeRun({
       ctx, runtime, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
       readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
