@@ -164,6 +164,22 @@ describe('review loop: state:modified, tm diff, change categories', () => {
     }
   });
 
+  it('tm show prints the rows a run would compute, in DuckDB, writing nothing to the target', async () => {
+    const json = await tm('show', '--target', 'pr', '--select', 'mart_clinical_areas', '--limit', '100', '--output', 'json', '--now', FIXTURE_NOW);
+    expect(json.code, json.stderr).toBe(0);
+    const key = (r: Record<string, unknown>) => `${String(r.event_date)}|${String(r.clinical_area)}|${String(r.search_count)}|${String(r.unique_sessions)}`;
+    const shown = lines(json.stdout).map((l) => key(JSON.parse(l) as Record<string, unknown>)).sort();
+    const built = (await queryRows(`SELECT event_date::text, clinical_area, search_count, unique_sessions FROM ${prod.schema}.mart_clinical_areas`)).map(key).sort();
+    expect(shown).toEqual(built);
+    expect(await queryRows(`SELECT to_regclass('${pr.schema}.mart_clinical_areas') IS NULL AS missing`)).toEqual([{ missing: true }]);
+    const table = await tm('show', '--target', 'pr', '--select', 'mart_clinical_areas', '--limit', '2', '--now', FIXTURE_NOW);
+    expect(lines(table.stdout)[0]).toMatch(/^event_date\s+clinical_area\s+search_count\s+unique_sessions$/);
+    expect(lines(table.stdout).at(-1)).toBe('(2 rows)');
+    const two = await tm('show', '--target', 'pr', '--select', 'cold', '--now', FIXTURE_NOW);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('tm show shows one model');
+  });
+
   it('a contract change is breaking, with the dashboard charts it breaks', async () => {
     const schemaYml = path.join(project.dir, 'models', 'cold', 'schema.yml');
     const original = await readFile(schemaYml, 'utf8');

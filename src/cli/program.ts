@@ -9,6 +9,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerQualityCommands } from './commands/quality.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerShowCommand } from './commands/show.js';
 import { registerStatusCommand } from './commands/status.js';
 
 /**
@@ -32,5 +33,6 @@ export function createProgram(): Command {
   registerDocsCommand(program);
   registerDashboardsCommand(program);
   registerDiffCommand(program);
+  registerShowCommand(program);
   return program;
 }
