@@ -175,6 +175,11 @@ describe('review loop: state:modified, tm diff, change categories', () => {
     const table = await tm('show', '--target', 'pr', '--select', 'mart_clinical_areas', '--limit', '2', '--now', FIXTURE_NOW);
     expect(lines(table.stdout)[0]).toMatch(/^event_date\s+clinical_area\s+search_count\s+unique_sessions$/);
     expect(lines(table.stdout).at(-1)).toBe('(2 rows)');
+    const inline = await tm('show', '--target', 'pr', '--defer-to', 'prod', '--output', 'json', '--now', FIXTURE_NOW,
+      '--inline', 'SELECT (SELECT count(*) FROM {{ref "mart_clinical_areas"}})::int AS areas, (SELECT count(*) FROM {{source "curated_stream"}})::int AS events');
+    expect(inline.code, inline.stderr).toBe(0);
+    const [{ n }] = await queryRows<{ n: number }>(`SELECT count(*)::int AS n FROM ${prod.schema}.mart_clinical_areas`);
+    expect(JSON.parse(inline.stdout)).toEqual({ areas: n, events: 13 });
     const two = await tm('show', '--target', 'pr', '--select', 'cold', '--now', FIXTURE_NOW);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain('tm show shows one model');

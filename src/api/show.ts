@@ -1,15 +1,22 @@
 import { renderModelSql } from '../compile/render-model.js';
+import { analyzeTemplate } from '../compile/static-analysis.js';
+import { renderTemplate } from '../compile/template-env.js';
+import { stateDirOf } from '../project/state-dir.js';
+import { prepareSources } from '../sources/prepare-sources.js';
 import { TmError } from '../core/errors.js';
 import { quoteIdent } from '../core/sql-quote.js';
 import { copyTargetToDuck } from '../engines/duck-transfer.js';
 import { qualified, withSession } from '../engines/target.js';
 import { importModel } from '../execute/model-step.js';
 import type { ModelNode } from '../manifest/types.js';
+import { deferTarget } from './defer.js';
 import { closePlannedRun, openPlannedRun, type RunOptions } from './run.js';
 
 export interface ShowOptions extends RunOptions {
   /** Rows shown; default 10. */
   readonly limit?: number;
+  /** `--inline`: a DuckDB query over `{{ref}}` and `{{source}}` instead of a model. */
+  readonly inline?: string;
 }
 
 export interface ShownRows {
@@ -25,7 +32,9 @@ export interface ShownRows {
  * from that target), and the model's query runs with a LIMIT in its engine.
  */
 export async function show(options: ShowOptions): Promise<ShownRows> {
-  const planned = await openPlannedRun({ ...options, dryRun: true, log: options.log ?? ((line) => process.stderr.write(line + '\n')) });
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  if (options.inline !== undefined) return showInline(options, options.inline, log);
+  const planned = await openPlannedRun({ ...options, dryRun: true, log });
   try {
     const { plan, ctx, runtime, observation, templates, deferred } = planned;
     const shown = plan.steps.filter((s) => s.model.config.materialized !== 'temp');
@@ -67,6 +76,71 @@ export async function show(options: ShowOptions): Promise<ShownRows> {
       }
       const rows = await session.all<Record<string, unknown>>(`SELECT * FROM (${render(step)}) AS shown LIMIT ${limit}`);
       return { model: step.model.name, columns: columnsOf(step.model, rows), rows };
+    } finally {
+      session.close();
+    }
+  } finally {
+    await closePlannedRun(planned);
+  }
+}
+
+/**
+ * `--inline`: the query's refs are selected (their temp models computed as views, the others read from
+ * the target or `--defer-to`), its sources prepared, and the query runs in DuckDB with a LIMIT.
+ */
+async function showInline(options: ShowOptions, query: string, log: (line: string) => void): Promise<ShownRows> {
+  const declared = analyzeTemplate(query, '--inline');
+  // No ref: nothing selected (`--exclude '*'`), only the run's values and connections.
+  const selection = declared.refs.length ? { select: declared.refs, exclude: [] } : { select: [], exclude: ['*'] };
+  const planned = await openPlannedRun({ ...options, ...selection, dryRun: true, log });
+  try {
+    const { plan, ctx, runtime, observation, templates, deferred } = planned;
+    const target = runtime.target;
+    const scratch = target.scratchDir ?? ctx.targetDir;
+    const sources = new Map(observation.prepared);
+    const missing = declared.sources.filter((s) => !sources.has(s)).map((name) => {
+      const source = ctx.manifest.sources.get(name);
+      if (!source) throw new TmError(`--inline: no source '${name}'`, 2);
+      return source;
+    });
+    if (missing.length) {
+      const setup = { projectDir: ctx.project.projectDir, stateDir: stateDirOf(ctx.project.projectDir), values: plan.values, log };
+      for (const [name, prepared] of await prepareSources(runtime.duck, ctx.manifest, missing, setup)) sources.set(name, prepared);
+    }
+    // The query's refs are selected, so the run defers none of them: a ref not built here reads the --defer-to target.
+    const other = options.deferTo ? await deferTarget(ctx.project.projectDir, runtime.config, options.deferTo) : undefined;
+    const schemaOf = async (name: string): Promise<string | undefined> => {
+      if (!other) return deferred.get(name);
+      const [row] = await withSession(target, (t) => t.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qualified(target.schema, name)]));
+      return row?.ok ? undefined : other.schema;
+    };
+    const session = await runtime.duck.connect();
+    try {
+      for (const s of plan.steps) {
+        if (s.model.config.materialized !== 'temp') {
+          await importModel(session, target, s.model, scratch, 'incremental' in s.model.config.kind, await schemaOf(s.model.name));
+          continue;
+        }
+        for (const ref of s.model.refs.filter((r) => !plan.steps.some((p) => p.model.name === r))) {
+          await importModel(session, target, ctx.manifest.models.get(ref)!, scratch, false, deferred.get(ref));
+        }
+        const sql = renderModelSql(templates, {
+          model: s.model, manifest: ctx.manifest, schema: target.schema, relationName: s.relationName, isIncremental: false, values: s.values,
+          sourceRelation: (name) => sources.get(name)?.relation, deferred,
+        });
+        await session.run(`CREATE OR REPLACE VIEW ${quoteIdent(s.model.name)} AS ${sql}`);
+      }
+      const sql = renderTemplate(templates, query, '--inline', 0, {
+        resolveRef: (name) => quoteIdent(name),
+        resolveSource: (name) => sources.get(name)!.relation,
+        thisRelation: '',
+        isIncremental: false,
+        vars: ctx.manifest.vars,
+        config: {},
+        values: plan.values,
+      });
+      const rows = await session.all<Record<string, unknown>>(`SELECT * FROM (${sql}) AS shown LIMIT ${options.limit ?? 10}`);
+      return { model: '--inline', columns: rows.length ? Object.keys(rows[0]) : [], rows };
     } finally {
       session.close();
     }

@@ -9,6 +9,7 @@ interface ShowFlags extends GlobalFlags, SelectionFlags {
   readonly output: 'table' | 'json' | 'csv';
   readonly now?: string;
   readonly deferTo?: string;
+  readonly inline?: string;
 }
 
 /** `tm show`: a model's first rows as a run would compute them; nothing is written to the target. */
@@ -20,13 +21,14 @@ export function registerShowCommand(program: Command): void {
       return n;
     }, 10)
     .addOption(new Option('--output <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--inline <query>', 'a DuckDB query over {{ref "model"}} and {{source "name"}} to show instead of a model')
     .option('--now <timestamp>', 'wall-clock time to use (UTC)')
     .action(
       action(async (flags: ShowFlags) => {
         const { show } = await import('../../api/show.js');
         // SIGINT/SIGTERM stop it as they stop a run.
         return interruptible(async () => {
-          const shown = await show({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, deferTo: flags.deferTo, now: flags.now, limit: flags.limit });
+          const shown = await show({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, deferTo: flags.deferTo, now: flags.now, limit: flags.limit, inline: flags.inline });
           process.stdout.write(format(shown.columns, shown.rows, flags.output));
           return EXIT_OK;
         });
