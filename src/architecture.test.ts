@@ -57,7 +57,7 @@ const RANKS: Readonly<Record<string, number>> = {
   compile: 3, graph: 3,
   project: 4,
   state: 5, sources: 5, materialize: 5,
-  quality: 6, plan: 6, artifacts: 6,
+  quality: 6, plan: 6, artifacts: 6, diff: 6,
   observe: 7,
   execute: 8,
   dashboards: 9, docs: 9, init: 9,

@@ -70,7 +70,7 @@ export async function build(options: BuildOptions): Promise<BuildOutcome> {
 /** The selected tests, and those of the temp models this run computes (they exist only now). */
 function buildTestsOf(planned: PlannedRun, options: BuildOptions): QualityTest[] {
   const { ctx: project, plan } = planned;
-  const selection = selectTests(project.manifest, options.select, options.exclude);
+  const selection = selectTests(project.manifest, options.select, options.exclude, planned.state);
   const temps = new Set(plan.steps.filter((s) => s.model.config.materialized === 'temp').map((s) => s.model.name));
   const ofTemps = collectTests(project.manifest).filter((t) => t.refs.length > 0 && t.refs.every((r) => temps.has(r)));
   return [...new Map([...selection.tests, ...ofTemps].map((t) => [t.uniqueId, t])).values()];

@@ -4,17 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import { EXIT_FAILED, EXIT_OK } from '../core/errors.js';
+import { errorMessage, EXIT_FAILED, EXIT_OK } from '../core/errors.js';
 import { startRunRecord } from '../core/cancel.js';
 import { elapsedSince, type Log } from '../core/progress.js';
 import { executePlan, type TestRunner } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
+import type { StateComparison } from '../graph/state-selection.js';
 import { tempAncestors } from '../graph/temp-models.js';
+import { qualified } from '../engines/target.js';
 import type { ModelNode } from '../manifest/types.js';
 import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
-import { incrementalConfigOf } from '../manifest/kind-facts.js';
+import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
 import { planRun, withReadStats } from '../plan/plan-run.js';
 import { parseNow } from '../plan/time.js';
 import { addsToStoredRows, stateWriteOf, type RunPlan } from '../plan/types.js';
@@ -22,16 +24,24 @@ import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
 import { readPlannedSources, type ReadSources } from '../sources/read-planned.js';
 import { stateDirOf } from '../project/state-dir.js';
+import { changeLines, type ModelChange } from '../state/change-category.js';
+import { recordFingerprints } from '../state/fingerprints.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
 import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { counted } from '../core/plural.js';
 import { failedModelsRecap } from '../execute/run-recap.js';
+import { changesOf, stateFrom } from './state-selection.js';
+import { copyDeferredState, deferredRefs, deferTarget } from './defer.js';
 
 export interface RunOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
+  /** `--state-from`: the target `state:` criteria compare with. */
+  readonly stateFrom?: string;
+  /** `--defer-to`: refs to models not run and not built in this target read that target's relations. */
+  readonly deferTo?: string;
   readonly threads?: number;
   readonly fullRefresh?: boolean;
   /** Wall clock override (`--now`), for tests and backfills. */
@@ -65,6 +75,12 @@ export interface PlannedRun {
   readonly log: Log;
   readonly startedAt: Date;
   readonly started: number;
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred: ReadonlyMap<string, string>;
+  /** `--state-from`: what `state:` criteria compared with (tests are selected with it too). */
+  readonly state: StateComparison | undefined;
+  /** `--state-from`: per model new or modified, its change category (the dry run prints them). */
+  readonly changes: ReadonlyMap<string, ModelChange>;
   /**
    * Reads the sources the observation deferred (once; never for a dry run): every source the run reads,
    * prepared, and the plan with the stats of the days read.
@@ -98,10 +114,17 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
   const started = performance.now();
   const startedAt = new Date();
   startRunRecord();
-  const { ctx, models, now, runtime } = await loadWhileConnecting(options, log);
+  const { ctx, models, now, runtime, state, changes } = await loadWhileConnecting(options, log);
   try {
     const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));
     log(`tm: project ${ctx.project.name}, target ${runtime.config.name} (${runtime.target.label}, schema ${runtime.target.schema}), ${models.length} model${models.length === 1 ? '' : 's'} selected, ${threads} thread${threads === 1 ? '' : 's'}`);
+    const other = options.deferTo ? await deferTarget(ctx.project.projectDir, runtime.config, options.deferTo) : undefined;
+    const deferred = other ? await deferredRefs(runtime.config, runtime.target, other, models) : new Map<string, string>();
+    for (const [ref, schema] of deferred) log(`tm: ref ${ref} reads ${qualified(schema, ref)} (--defer-to ${options.deferTo}: not selected, not built in ${runtime.target.schema})`);
+    if (other && !options.fullRefresh) {
+      const incremental = models.filter((m) => (incrementalConfigOf(m) !== undefined && relationOf(m) === m.name) || partitionColumnOf(m) !== undefined);
+      await copyDeferredState(runtime.target, other.schema, incremental, options.dryRun ?? false, log);
+    }
     const observation = await observeRun({
       manifest: ctx.manifest, projectDir: ctx.project.projectDir, target: runtime.target, engine: runtime.engines.sources, models, now, log, fullRefresh: options.fullRefresh ?? false, wait: options.wait ?? false,
       readOnly: options.dryRun ?? false, keptRuntime: options.keep?.runtime === runtime,
@@ -117,7 +140,7 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
         return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
       };
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest, deferred, state, changes };
     } catch (err) {
       await observation.release();
       throw err;
@@ -134,11 +157,14 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
  * run registry) only once the project has loaded; a project, selection or `--now` error wins over a
  * connection error.
  */
-async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime }> {
+async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx: ProjectContext; models: ModelNode[]; now: Date; runtime: Runtime; state: StateComparison | undefined; changes: ReadonlyMap<string, ModelChange> }> {
   const kept = options.keep?.runtime;
   const loading = (async () => {
     const ctx = options.keep?.context ?? (await loadProjectContext(options));
-    return { ctx, models: selectedModels(ctx, options), now: parseNow(options.now) };
+    const compared = await stateFrom(options, ctx);
+    const state = compared?.comparison;
+    const changes = compared ? changesOf(ctx.manifest, compared) : new Map<string, ModelChange>();
+    return { ctx, models: selectedModels(ctx, options, state), now: parseNow(options.now), state, changes };
   })();
   const opening = kept ? Promise.resolve(kept) : openRuntime(projectDirOf(options), options.target, options.threads, { write: !options.dryRun, log, writesAfter: loading });
   opening.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
@@ -164,7 +190,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
-      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests,
+      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
     }),
   ]);
   if (models.status === 'rejected') throw models.reason;
@@ -175,6 +201,10 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     const write = stateWriteOf(step);
     if (write && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], write);
   }
+  // The definition each model last ran with here (built, or checked with nothing to do), for `state:modified` from another target.
+  // A failure to record them costs a false `modified` later, not the run: said in one line.
+  const ran = plan.steps.filter((_, i) => modelResults[i]?.status === 'success').map((step) => step.model);
+  await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId).catch((err: unknown) => log(`tm: could not record the models' fingerprints: ${errorMessage(err)}`));
   const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
   await writeRunResults(ctx.targetDir, {
@@ -214,11 +244,18 @@ export function printPlan(planned: PlannedRun): RunPlan {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
       sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.templates, {
         model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
-        values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name),
+        values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name), deferred: planned.deferred,
       })));
     }
   }
   for (const line of explainPlan(plan, { sql })) planned.log(line);
+  if (options.stateFrom) {
+    // What each planned model changed against the --state-from target: breaking changes rebuild their descendants and break charts.
+    const built = plan.steps.filter((s) => s.model.config.materialized !== 'temp').map((s) => s.model.name);
+    const width = Math.max(0, ...built.map((n) => n.length));
+    planned.log(`Changes against ${options.stateFrom}:`);
+    for (const name of built) for (const line of changeLines(name.padEnd(width), planned.changes.get(name), options.stateFrom)) planned.log(`  ${line}`);
+  }
   planned.log('Dry run: nothing was written to the target.');
   return plan;
 }
@@ -228,8 +265,8 @@ export function exitCodeOf(results: readonly NodeResult[]): number {
 }
 
 /** The selected models, and the `temp` models they read (those live only for a run, so they run with their readers), in run order. */
-function selectedModels(ctx: ProjectContext, options: RunOptions): ModelNode[] {
-  const selected = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
+function selectedModels(ctx: ProjectContext, options: RunOptions, state: StateComparison | undefined): ModelNode[] {
+  const selected = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'], state });
   const chosen = new Set(selected);
   for (const id of selected) for (const t of tempAncestors(ctx.manifest, ctx.graph.nodes.get(id) as ModelNode)) chosen.add(t.uniqueId);
   return topologicalOrder(ctx.graph, chosen).map((id) => ctx.graph.nodes.get(id) as ModelNode);

@@ -23,10 +23,13 @@ import { stateDirOf } from '../project/state-dir.js';
 import { prepareSources, sourcesOf } from '../sources/prepare-sources.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { stateComparisonFor } from './state-selection.js';
 
 export interface TestOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
+  /** `--state-from`: the target `state:` criteria compare with. */
+  readonly stateFrom?: string;
   readonly threads?: number;
   /** Wall clock override (`--now`): what `recency` and the source rules compare with. */
   readonly now?: string;
@@ -53,7 +56,7 @@ export async function test(options: TestOptions): Promise<TestRunOutcome> {
   const started = performance.now();
   const startedAt = new Date();
   const ctx = await loadProjectContext(options);
-  const { tests } = selectTests(ctx.manifest, options.select, options.exclude);
+  const { tests } = selectTests(ctx.manifest, options.select, options.exclude, await stateComparisonFor(options, ctx));
   const now = parseNow(options.now);
   const runtime = await openRuntime(ctx.project.projectDir, options.target, options.threads);
   const threads = Math.max(1, Math.min(options.threads ?? runtime.config.threads, runtime.target.maxSessions));

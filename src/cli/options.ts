@@ -13,6 +13,7 @@ export interface GlobalFlags {
 export interface SelectionFlags {
   readonly select?: string[];
   readonly exclude?: string[];
+  readonly stateFrom?: string;
 }
 
 export function commonOptions(flags: GlobalFlags): CommonOptions {
@@ -31,6 +32,16 @@ export function withSelection(cmd: Command): Command {
   return cmd
     .option('-s, --select <criteria...>', 'nodes to include: names, tag:x, path:dir, +ancestors, descendants+ (space = union, comma = intersection)')
     .option('--exclude <criteria...>', 'nodes to leave out (same grammar)');
+}
+
+/** `--defer-to`, for the commands that build: unselected refs not built here read that target's relations. */
+export function withDeferTo(cmd: Command): Command {
+  return cmd.option('--defer-to <target>', "refs to models not selected and not built in this target read that target's relations (a schema of the same database), e.g. prod");
+}
+
+/** `--state-from`, for the commands whose selection may use `state:modified` / `state:new`. */
+export function withStateFrom(cmd: Command): Command {
+  return cmd.option('--state-from <target>', 'target whose built models state:modified and state:new compare with (its stored fingerprints)');
 }
 
 export function parseThreads(value: string): number {

@@ -3,11 +3,13 @@ import { tmVersion } from '../core/version.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerDebugCommand } from './commands/debug.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { registerDocsCommand } from './commands/docs.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerQualityCommands } from './commands/quality.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerShowCommand } from './commands/show.js';
 import { registerStatusCommand } from './commands/status.js';
 
 /**
@@ -30,5 +32,7 @@ export function createProgram(): Command {
   registerInitCommand(program);
   registerDocsCommand(program);
   registerDashboardsCommand(program);
+  registerDiffCommand(program);
+  registerShowCommand(program);
   return program;
 }

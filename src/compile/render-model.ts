@@ -18,6 +18,8 @@ export interface ModelRenderInput {
   readonly isIncremental: boolean;
   /** Run values as SQL literals. */
   readonly values: Readonly<Record<string, string>>;
+  /** `--defer-to`: refs read from another schema of the database (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** The one render context of a model's SQL: the run, `tm compile` and dry runs all build it here. */
@@ -25,7 +27,7 @@ export function modelRenderContext(input: ModelRenderInput): RenderContext {
   const { model, schema } = input;
   const engine = traitsOf(model.config.engine);
   return {
-    resolveRef: (name) => (engine.store === 'run' ? engine.dialect.quoteIdent(name) : qualified(schema, name)),
+    resolveRef: (name) => (engine.store === 'run' ? engine.dialect.quoteIdent(name) : qualified(input.deferred?.get(name) ?? schema, name)),
     resolveSource: (name) => {
       if (!engine.readsSources) throw new TmError(`model '${model.name}' runs in ${engine.label} and cannot read source '${name}' (sources are read by ${sourceEngineTraits.label})`);
       const relation = input.sourceRelation(name);

@@ -33,6 +33,8 @@ export interface StepEnv {
   readonly markInStore: (engine: ComputeEngine, name: string) => void;
   /** Whether a later model of the run on the same engine reads this model: its result then stays in the store. */
   readonly keptInStore: (name: string) => boolean;
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** Renders, computes and materializes one model of a `build` step; errors name the model and its compiled SQL. */
@@ -50,7 +52,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   const days = step.kind === 'partitioned' ? step : undefined;
   const renderInput = {
     model, manifest, schema: target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step), values: step.values,
-    sourceRelation: (name: string) => env.sources.get(name)?.relation,
+    sourceRelation: (name: string) => env.sources.get(name)?.relation, deferred: env.deferred,
   };
   const sql = renderModelSql(env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
@@ -103,10 +105,10 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
 }
 
 /** Copies a model's target rows into the engine's store under its name; an incremental model never built reads as empty. */
-export async function importModel(session: ComputeSession, target: Target, model: ModelNode, scratch: string, missingIsEmpty: boolean): Promise<void> {
+export async function importModel(session: ComputeSession, target: Target, model: ModelNode, scratch: string, missingIsEmpty: boolean, schema = target.schema): Promise<void> {
   const copy = { target, columns: model.columns, into: model.name, scratch };
   try {
-    await session.importTargetRows({ ...copy, from: qualified(target.schema, model.name) });
+    await session.importTargetRows({ ...copy, from: qualified(schema, model.name) });
   } catch (err) {
     if ((err as { code?: string }).code === '42P01' && missingIsEmpty) {
       await session.importTargetRows({ ...copy, from: undefined });

@@ -34,6 +34,8 @@ export interface ExecuteInput {
   readonly log: Log;
   /** Runs the plan's tests (`tm build`), when it has some. */
   readonly tests?: TestRunner;
+  /** `--defer-to`: refs read from another schema (ref name -> schema). */
+  readonly deferred?: ReadonlyMap<string, string>;
 }
 
 /** How the executor runs a test step, or records it skipped. */
@@ -164,7 +166,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
   const queued = new Map<string, number>();
   return {
     manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
-    compiledDir: input.compiledDir, scratch, queued,
+    compiledDir: input.compiledDir, scratch, queued, deferred: input.deferred,
     heavy: (model) => (work) => {
       const waitStart = performance.now();
       return slot(() => {
@@ -179,7 +181,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
       let pending = importing.get(key);
       if (!pending) {
         const model = manifest.models.get(name)!;
-        pending = importModel(session, input.target, model, scratch, isIncremental(model)).then(() => {
+        pending = importModel(session, input.target, model, scratch, isIncremental(model), input.deferred?.get(name)).then(() => {
           store.add(name);
         });
         importing.set(key, pending);

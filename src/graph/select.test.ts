@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph, type ProjectGraph } from './build-graph.js';
 import { SelectionError } from './errors.js';
 import { selectNodes, selectorMethodNames, type SelectOptions } from './select.js';
+import type { FingerprintPart } from './state-selection.js';
 import { manifest, model, singularTest, source } from '../../test-support/manifest.js';
 
 /*
@@ -46,7 +47,7 @@ function selectionError(run: () => unknown): SelectionError {
 }
 
 const ALL_MODELS = ['lonely', 'stg_events', 'int_sessions', 'stg_users', 'mart_daily_traffic', 'mart_user_stats'];
-const VALID = `a criterion is a bare name (model, folder or tag) or one of dashboard:, fqn:, path:, source:, tag:, optionally with graph operators (+x, x+, 2+x, x+1, @x)`;
+const VALID = `a criterion is a bare name (model, folder or tag) or one of dashboard:, fqn:, path:, source:, state:, tag:, optionally with graph operators (+x, x+, 2+x, x+1, @x)`;
 
 describe('no selection', () => {
   it('selects every model in topological order, ties by name', () => {
@@ -349,7 +350,7 @@ describe('selection errors', () => {
   });
 
   it('list the valid methods for a malformed criterion', () => {
-    expect(selectorMethodNames).toEqual(['dashboard', 'fqn', 'path', 'source', 'tag']);
+    expect(selectorMethodNames).toEqual(['dashboard', 'fqn', 'path', 'source', 'state', 'tag']);
     const empty = selectionError(() => pick('tag:'));
     expect(empty.message).toBe(`--select: 'tag:' has nothing after 'tag:'; ${VALID}`);
     expect(empty.criterion).toBe('tag:');
@@ -361,5 +362,36 @@ describe('selection errors', () => {
     expect(selectionError(() => pick('lonely', { exclude: ['+'] })).message).toBe(`--exclude: '+' names nothing; ${VALID}`);
     expect(selectionError(() => pick('@+lonely')).message).toBe(`--select: '@+lonely' combines '@' with a leading '+'; ${VALID}`);
     expect(selectionError(() => pick('lonely,,cold')).message).toBe(`--select: 'lonely,,cold' has an empty part between commas; ${VALID}`);
+  });
+});
+
+describe('state: against another target', () => {
+  const state = {
+    against: 'prod',
+    modified: new Map<string, ReadonlySet<FingerprintPart>>([['int_sessions', new Set(['body'])], ['stg_users', new Set(['contract', 'config'])]]),
+    new: new Set(['lonely']),
+  };
+
+  it('state:modified selects the changed and the new models; + adds their descendants, as any method', () => {
+    expect(pick('state:modified', { state })).toEqual(['int_sessions', 'lonely', 'stg_users']);
+    expect(pick('state:modified+', { state })).toEqual(['int_sessions', 'lonely', 'stg_users', 'mart_daily_traffic', 'mart_user_stats']);
+    expect(pick('state:new', { state })).toEqual(['lonely']);
+  });
+
+  it('sub-selectors say what changed; comma intersects and --exclude leaves out', () => {
+    expect(pick('state:modified.body', { state })).toEqual(['int_sessions']);
+    expect(pick('state:modified.contract+', { state })).toEqual(['stg_users', 'mart_daily_traffic', 'mart_user_stats']);
+    expect(pick('state:modified.vars', { state })).toEqual([]);
+    expect(pick('state:modified+,tag:cold', { state })).toEqual(['stg_users', 'mart_daily_traffic', 'mart_user_stats']);
+    expect(pick('state:modified+', { state, exclude: ['mart_user_stats', 'state:new'] })).toEqual(['int_sessions', 'stg_users', 'mart_daily_traffic']);
+  });
+
+  it('nothing modified selects nothing, without an error', () => {
+    expect(pick('state:modified+', { state: { against: 'prod', modified: new Map(), new: new Set() } })).toEqual([]);
+  });
+
+  it('an unknown state value, or no --state-from, is a clear error', () => {
+    expect(selectionError(() => pick('state:changed', { state })).message).toContain("'state:changed' is not a state selector; use one of state:modified, state:new, state:modified.body");
+    expect(selectionError(() => pick('state:modified+')).message).toContain('name it with --state-from TARGET');
   });
 });

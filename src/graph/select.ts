@@ -1,11 +1,12 @@
 /**
  * Node selection with dbt's grammar: `--select 'a b'` is a union, `--select a,b` an intersection,
- * and each criterion is a method (`tag:`, `path:`, `source:`, `fqn:`, `dashboard:` or a bare word) with optional
- * graph operators (`+x`, `x+`, `2+x`, `x+1`, `@x`).
+ * and each criterion is a method (`tag:`, `path:`, `source:`, `fqn:`, `dashboard:`, `state:` or a bare word) with
+ * optional graph operators (`+x`, `x+`, `2+x`, `x+1`, `@x`).
  */
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import { ancestors, descendants, nodeOf, topologicalOrder, type ProjectGraph } from './build-graph.js';
 import { SelectionError } from './errors.js';
+import { FINGERPRINT_PARTS, type StateComparison } from './state-selection.js';
 import { closestName, didYouMean } from '../core/suggest.js';
 
 export type NodeKind = ManifestNode['kind'];
@@ -17,6 +18,8 @@ export interface SelectOptions {
   readonly exclude?: readonly string[];
   /** Kinds of node returned; default `['model']`. */
   readonly kinds?: readonly NodeKind[];
+  /** What `state:` criteria compare with (`--state-from`); a `state:` criterion without it is an error. */
+  readonly state?: StateComparison;
 }
 
 /** The flag a criterion came from, used to prefix messages. */
@@ -24,7 +27,9 @@ type Flag = '--select' | '--exclude';
 
 interface SelectorMethod {
   /** uniqueIds of the nodes, of any kind, that the value names. `value` is never empty. */
-  readonly match: (g: ProjectGraph, value: string) => Set<string>;
+  readonly match: (g: ProjectGraph, value: string, state: StateComparison | undefined) => Set<string>;
+  /** Matching nothing is an answer, not a typo (`state:modified` when nothing changed). */
+  readonly mayMatchNothing?: boolean;
   /** What the value should have named, for "matches no ...". */
   readonly names: string;
   /** Values that would have matched, for a "did you mean". */
@@ -56,8 +61,8 @@ export function selectNodes(g: ProjectGraph, options: SelectOptions): string[] {
   const select = parseCriteria(options.select, '--select');
   const exclude = parseCriteria(options.exclude, '--exclude');
 
-  const chosen = select.length === 0 ? everythingByDefault(g) : evaluate(g, select, '--select');
-  const excluded = evaluate(g, exclude, '--exclude');
+  const chosen = select.length === 0 ? everythingByDefault(g) : evaluate(g, select, '--select', options.state);
+  const excluded = evaluate(g, exclude, '--exclude', options.state);
   const kept = new Set([...chosen].filter((id) => !excluded.has(id)));
   if (kinds.has('test')) {
     for (const test of g.manifest.tests.values()) {
@@ -67,7 +72,10 @@ export function selectNodes(g: ProjectGraph, options: SelectOptions): string[] {
   return topologicalOrder(g, [...kept].filter((id) => kinds.has(nodeOf(g, id).kind)));
 }
 
-type MethodName = 'dashboard' | 'fqn' | 'path' | 'source' | 'tag';
+type MethodName = 'dashboard' | 'fqn' | 'path' | 'source' | 'state' | 'tag';
+
+/** `state:` values: `new`, `modified` (new ones included, as in dbt) and `modified.<part>`. */
+const STATE_VALUES = ['modified', 'new', ...FINGERPRINT_PARTS.map((part) => `modified.${part}`)];
 
 const selectorMethods: Readonly<Record<MethodName, SelectorMethod>> = {
   tag: {
@@ -105,6 +113,23 @@ const selectorMethods: Readonly<Record<MethodName, SelectorMethod>> = {
     },
     candidates: (g) => [...g.manifest.sources.values()].map((source) => source.name),
   },
+  // `state:modified+`: models whose definition differs from what the `--state-from` target built.
+  state: {
+    names: 'state',
+    mayMatchNothing: true,
+    match: (g, value, state) => {
+      if (!STATE_VALUES.includes(value)) throw new SelectionError(`'state:${value}' is not a state selector; use one of ${STATE_VALUES.map((v) => `state:${v}`).join(', ')}`, `state:${value}`);
+      if (!state) throw new SelectionError(`'state:${value}' compares with another target's state: name it with --state-from TARGET`, `state:${value}`);
+      const part = value.startsWith('modified.') ? value.slice('modified.'.length) : undefined;
+      return idsWhere(models(g), (model) => {
+        if (value === 'new') return state.new.has(model.name);
+        if (value === 'modified' && state.new.has(model.name)) return true;
+        const parts = state.modified.get(model.name);
+        return parts !== undefined && (part === undefined || parts.has(part as (typeof FINGERPRINT_PARTS)[number]));
+      });
+    },
+    candidates: () => STATE_VALUES,
+  },
   // dbt's fqn rule on models: `<project>.<folders...>.<name>`, with or without the project, '.' or '/'
   // between parts; a prefix selects everything below it, and the bare model name matches too.
   fqn: {
@@ -135,7 +160,7 @@ const bareWord: SelectorMethod = {
     if (byName.size > 0) return byName;
     const byFolder = idsWhere(models(g), (model) => model.folders.some(isWanted));
     if (byFolder.size > 0) return byFolder;
-    return selectorMethods.tag.match(g, value);
+    return selectorMethods.tag.match(g, value, undefined);
   },
   candidates: (g) => [
     ...[...models(g), ...g.manifest.tests.values()].map((node) => node.name),
@@ -210,19 +235,19 @@ function malformed(flag: Flag, criterion: string, problem: string): SelectionErr
 }
 
 /** Union of intersections. */
-function evaluate(g: ProjectGraph, union: readonly (readonly Criterion[])[], flag: Flag): Set<string> {
+function evaluate(g: ProjectGraph, union: readonly (readonly Criterion[])[], flag: Flag, state: StateComparison | undefined): Set<string> {
   const selected = new Set<string>();
   for (const intersection of union) {
-    const [first, ...others] = intersection.map((criterion) => evaluateCriterion(g, criterion, flag));
+    const [first, ...others] = intersection.map((criterion) => evaluateCriterion(g, criterion, flag, state));
     for (const id of first) if (others.every((set) => set.has(id))) selected.add(id);
   }
   return selected;
 }
 
-function evaluateCriterion(g: ProjectGraph, criterion: Criterion, flag: Flag): Set<string> {
+function evaluateCriterion(g: ProjectGraph, criterion: Criterion, flag: Flag, state: StateComparison | undefined): Set<string> {
   const method = methodOf(criterion);
-  const matched = method.match(g, criterion.value);
-  if (matched.size === 0) throw matchesNothing(g, criterion, method, flag);
+  const matched = method.match(g, criterion.value, state);
+  if (matched.size === 0 && !method.mayMatchNothing) throw matchesNothing(g, criterion, method, flag);
 
   const selected = new Set(matched);
   const add = (ids: Iterable<string>): void => {
@@ -343,4 +368,9 @@ function fqnsOf(g: ProjectGraph, model: ModelNode): string[] {
 function withParentFqns(fqn: string): string[] {
   const parts = fqn.split('.');
   return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+}
+
+/** True when a criterion uses `state:` (the caller then reads the `--state-from` target first). */
+export function usesStateSelector(...criteria: (readonly string[] | undefined)[]): boolean {
+  return criteria.some((elements) => (elements ?? []).some((element) => /(^|[\s,@+])state:/.test(element)));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { interruptible } from '../../core/signals.js';
 import { action } from '../action.js';
-import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
+import { commonOptions, parseThreads, withCommon, withSelection, withDeferTo, withStateFrom, type GlobalFlags, type SelectionFlags } from '../options.js';
 
 type Flags = GlobalFlags & SelectionFlags & {
   threads?: number;
@@ -11,7 +11,7 @@ type Flags = GlobalFlags & SelectionFlags & {
 };
 
 function withTestOptions(cmd: Command): Command {
-  return withSelection(withCommon(cmd))
+  return withStateFrom(withSelection(withCommon(cmd)))
     .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)', parseThreads)
     .option('--now <timestamp>', 'wall-clock time to use (UTC): what recency tests and source rules compare with')
     .option('--store-failures', 'keep each test\'s failing rows in the audit schema (<schema>_tm_audit), replaced on each run')
@@ -25,22 +25,22 @@ export function registerQualityCommands(program: Command): void {
       action(async (flags: Flags) => {
         const { test } = await import('../../api/test.js');
         const outcome = await test({
-          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, stateFrom: flags.stateFrom, threads: flags.threads, now: flags.now,
           storeFailures: flags.storeFailures, junit: flags.junit,
         });
         return outcome.exitCode;
       }),
     );
 
-  withTestOptions(program.command('build').description('run the selected models and their tests in DAG order; a failed test skips what is built on its models'))
+  withDeferTo(withTestOptions(program.command('build').description('run the selected models and their tests in DAG order; a failed test skips what is built on its models')))
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
     .option('--dry-run', 'print the plan of the models and write nothing to the target')
     .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
     .action(
-      action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean }) => {
+      action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean; deferTo?: string }) => {
         const options = {
-          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
-          fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, stateFrom: flags.stateFrom, threads: flags.threads, now: flags.now,
+          fullRefresh: flags.fullRefresh, deferTo: flags.deferTo, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
         };
         // SIGINT/SIGTERM stop a build as they stop a run (130/143).
         const { build } = await import('../../api/build.js');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { interruptible } from '../../core/signals.js';
 import { action } from '../action.js';
-import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
+import { commonOptions, parseThreads, withCommon, withSelection, withDeferTo, withStateFrom, type GlobalFlags, type SelectionFlags } from '../options.js';
 import { runEveryFromCli } from '../run-every.js';
 
 interface RunFlags extends GlobalFlags, SelectionFlags {
@@ -13,10 +13,11 @@ interface RunFlags extends GlobalFlags, SelectionFlags {
   readonly wait?: boolean;
   readonly dryRun?: boolean;
   readonly showSql?: boolean;
+  readonly deferTo?: string;
 }
 
 export function registerRunCommand(program: Command): void {
-  withSelection(withCommon(program.command('run').description('build the selected models into the target')))
+  withDeferTo(withStateFrom(withSelection(withCommon(program.command('run').description('build the selected models into the target')))))
     .option('--threads <n>', "models to run at once (default: the target's threads)", parseThreads)
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
     .option('--now <timestamp>', 'wall-clock time to use (UTC), for tests and backfills')
@@ -28,7 +29,7 @@ export function registerRunCommand(program: Command): void {
     .action(
       action(async (flags: RunFlags) => {
         const options = {
-          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, fullRefresh: flags.fullRefresh,
+          ...commonOptions(flags), select: flags.select, exclude: flags.exclude, stateFrom: flags.stateFrom, deferTo: flags.deferTo, threads: flags.threads, fullRefresh: flags.fullRefresh,
           now: flags.now, wait: flags.wait, dryRun: flags.dryRun, showSql: flags.showSql,
         };
         if (flags.every !== undefined && !flags.dryRun) return runEveryFromCli({ ...options, quiet: flags.quiet }, flags.every);
