@@ -27,11 +27,12 @@ function changedParts(changed: ModelNode, extra: Partial<Manifest> = {}, env: No
 }
 
 describe('a model fingerprint in parts', () => {
-  it('ignores whitespace-only edits, not edits inside literals or comments', () => {
+  it('ignores whitespace-only edits (comments reflowed too), not edits inside literals or comments', () => {
     const reflowed = SQL.replace('event_date,   count(*)', 'event_date ,count( * )').replace('\nFROM', '\n\n    FROM').replaceAll('{{ref "stg_events"}}', '{{ ref "stg_events" }}');
     expect(changedParts({ ...base, rawSql: `\n${reflowed}  \n` })).toEqual([]);
     expect(changedParts({ ...base, rawSql: SQL.replace("'a  b'", "'a b'") })).toEqual(['body']);
     expect(changedParts({ ...base, rawSql: SQL.replace('-- per day', '-- per  UTC day') })).toEqual(['body']);
+    expect(canonicalSql('-- per day, as  noted\nSELECT 1')).toBe(canonicalSql('--  per day ,as noted\n  SELECT 1'));
     // a line comment ends its line: moving code into it is not a whitespace change
     expect(canonicalSql('-- x\nSELECT 1')).not.toBe(canonicalSql('-- x SELECT 1'));
     expect(changedParts({ ...base, rawSql: SQL.replace('count(*)', 'count(DISTINCT session_id)') })).toEqual(['body']);

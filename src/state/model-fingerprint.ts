@@ -56,14 +56,15 @@ export function normalizeType(type: string): string {
 
 /**
  * SQL text up to whitespace: tokens (string literals, quoted names, comments, words, numbers, single
- * characters) joined by one space. Whitespace inside literals and comments stays; a line comment
- * ends its line.
+ * characters) joined by one space. Whitespace inside literals stays; a comment's words and signs are
+ * joined by one space too (reflowing a comment is no change, rewording it is); a line comment ends its line.
  */
 export function canonicalSql(text: string): string {
   const token = /(?:[EeBbXxNn]|[Uu]&)?'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|(\$[A-Za-z_]*\$)[\s\S]*?(?:\1|$)|[A-Za-z_][\w$]*|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+|\S/g;
   const out: string[] = [];
   for (const m of text.matchAll(token)) {
-    out.push(m[0]);
+    const isComment = m[0].startsWith('--') || m[0].startsWith('/*');
+    out.push(isComment ? (m[0].match(/\w+|\S/g) ?? []).join(' ') : m[0]);
     out.push(m[0].startsWith('--') ? '\n' : ' ');
   }
   out.pop();
