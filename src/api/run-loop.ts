@@ -1,3 +1,4 @@
+import { durationMs } from '../core/duration.js';
 import { TmError } from '../core/errors.js';
 import type { Log } from '../core/progress.js';
 import { openCycleRunner } from './cycle-runner.js';
@@ -130,9 +131,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Parses `--every`: `500ms`, `5s`, `2m`, `1h`, or a number of seconds. */
 export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!m) throw new TmError(`--every '${text}' is not a duration (e.g. 5s, 500ms, 2m)`);
-  const n = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+  const n = durationMs(text);
+  if (n === undefined) throw new TmError(`--every '${text}' is not a duration (e.g. 5s, 500ms, 2m)`);
   if (n < 10) throw new TmError(`--every must be at least 10ms, got '${text}'`);
   return n;
 }
