@@ -1,6 +1,7 @@
 import { durationMs } from '../core/duration.js';
 import { TmError } from '../core/errors.js';
 import type { Log } from '../core/progress.js';
+import { alertSink, LoopAlerts } from './loop-alerts.js';
 import { openCycleRunner } from './cycle-runner.js';
 import type { RunOptions } from './run.js';
 
@@ -15,6 +16,10 @@ export interface RunLoopOptions extends RunOptions {
   readonly maxBackoffMs?: number;
   /** Idle cycles (nothing new in the stream) print nothing instead of one line. */
   readonly quiet?: boolean;
+  /** Cycles in a row that fail, or bring files without moving the stream clock, before an alert (default 3). */
+  readonly alertAfter?: number;
+  /** A shell command run with each alert's JSON on stdin. */
+  readonly alertCommand?: string;
   /** Called after each cycle with its duration. */
   readonly onCycle?: (cycle: CycleReport) => void;
 }
@@ -41,6 +46,8 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
   const maxBackoff = options.maxBackoffMs ?? Math.max(options.everyMs, 60_000);
   const cycleLog = new CycleLog(log);
   const runner = openCycleRunner({ ...options, log: (line) => cycleLog.line(line) });
+  const alerts = new LoopAlerts(options.alertAfter ?? 3);
+  const sink = alertSink(log, options.alertCommand);
   let cycles = 0;
   let failures = 0;
   let streak = 0;
@@ -52,6 +59,7 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
       cycleLog.end(idle, idle && !options.quiet ? `tm: ${new Date().toISOString()} cycle ${cycles + 1} idle: stream clock ${result.outcome?.plan?.clock ?? '-'} unchanged, nothing written (${(result.ms / 1000).toFixed(2)}s)` : undefined);
       if (result.error) log(`Error: ${result.error}`);
       cycles++;
+      sink.send(alerts.observe({ cycle: cycles, ok: result.ok, error: result.error, clock: result.outcome?.plan?.clock, freshness: result.outcome?.freshness }));
       options.onCycle?.({ cycle: cycles, ok: result.ok, ms: result.ms });
       let pause: number;
       if (result.ok) {
@@ -68,6 +76,7 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
     }
   } finally {
     await runner.close();
+    await sink.drain();
   }
   return { cycles, failures };
 }

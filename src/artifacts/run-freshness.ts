@@ -1,5 +1,5 @@
 import { ancestors, type ProjectGraph } from '../graph/build-graph.js';
-import type { ModelNode } from '../manifest/types.js';
+import { LAGS, type LagName, type ModelNode } from '../manifest/types.js';
 import { stateWriteOf, type RunPlan } from '../plan/types.js';
 import { modelLags, sourceLags, utcMillis, worstLag, type Lags } from '../state/freshness.js';
 import type { SourceObservation } from '../state/source-state.js';
@@ -12,6 +12,8 @@ export interface LagSummary {
   readonly data_lag_s: number | null;
   readonly arrival_lag_s: number | null;
   readonly freshness: 'ok' | 'warn' | 'error' | 'none';
+  /** The lags past a threshold (warn or error). */
+  readonly crossed: readonly LagName[];
 }
 
 export interface RunFreshness {
@@ -24,6 +26,7 @@ export interface RunFreshness {
 
 const summary = (lags: Lags): LagSummary => ({
   pipeline_lag_s: lags.pipeline_lag.seconds, data_lag_s: lags.data_lag.seconds, arrival_lag_s: lags.arrival_lag.seconds, freshness: worstLag(lags),
+  crossed: LAGS.filter((l) => lags[l].state === 'warn' || lags[l].state === 'error'),
 });
 
 /** The sources upstream of a model, directly or through other models. */

@@ -6,7 +6,7 @@ import { interruptible } from '../core/signals.js';
  * `tm run --every <duration>`: cycles until SIGINT or SIGTERM, which end the loop after the current
  * cycle (exit 0); a second signal stops the cycle in progress as a single run stops (130/143).
  */
-export async function runEveryFromCli(options: RunOptions & { readonly quiet?: boolean }, every: string): Promise<number> {
+export async function runEveryFromCli(options: RunOptions & { readonly quiet?: boolean; readonly alertCommand?: string; readonly alertAfter?: number }, every: string): Promise<number> {
   const { parseDuration, runEvery } = await import('../api/run-loop.js');
   const everyMs = parseDuration(every);
   const controller = new AbortController();
