@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Log } from '../core/progress.js';
 import type { RunFreshness } from '../artifacts/run-freshness.js';
+import { utcMillis } from '../state/freshness.js';
 
 /** What a loop's cycle tells the alerts: whether it succeeded, the stream clock C it reached, the lags after it. */
 export interface CycleFacts {
@@ -57,7 +58,7 @@ export class LoopAlerts {
     if (!facts.ok || !facts.freshness) return out;
 
     const seen = facts.freshness.seen;
-    const moved = facts.clock !== undefined && facts.clock !== this.clock;
+    const moved = facts.clock !== undefined && (this.clock === undefined || utcMillis(facts.clock) !== utcMillis(this.clock));
     const filesArrived = seen.some((s) => s.newestFileAt !== null && s.newestFileAt !== (this.lastNewest.get(s.source) ?? null) && this.lastNewest.has(s.source));
     if (moved || this.clock === undefined) this.stalledCycles = 0;
     else if (filesArrived) this.stalledCycles++;
