@@ -1,7 +1,7 @@
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { cp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, freshSchema, pgUrl, runCli, tempDir } from '../test-support/harness.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 import { stream, traffic, type Stream } from '../test-support/hot-fixture.js';
 import { spawnTm, type Proc } from '../test-support/processes.js';
 
@@ -136,5 +136,43 @@ describe('freshness: pipeline, data and arrival lag', () => {
     expect(alerts.map((a) => `${a.alert}:${a.state}`)).toEqual(['no_new_files:firing', 'no_new_files:recovered', 'clock_stalled:firing', 'clock_stalled:recovered']);
     expect(alerts[0]).toMatchObject({ source: 'curated_stream', details: { arrival_lag_s: 1770 } });
     expect(alerts[2].details).toMatchObject({ clock: `${D} 10:29:40`, cycles_with_files: 2 });
+  });
+
+  it('--watch: a new file wakes a cycle at once (the safety-net period is 30s); a folder swapped under the watcher is caught by the safety-net listing', async () => {
+    const clock = async () => (await queryRows<{ c: string }>(`SELECT clock_reached::text AS c FROM ${schema}__tm_state.models WHERE model = 'mart_realtime_traffic_minute'`))[0].c;
+    const watchTm = (every: string) => spawnTm(['run', '--project-dir', project.dir, '--target', 'prod', '--select', 'hot', '--now', `${D} 11:00:00`, '--watch', '--every', every], env());
+    const cycleEnd = /Finished 4 models|cycle \d+ idle/;
+    const visibleWithin = async (want: string, ms: number) => {
+      const t0 = performance.now();
+      while ((await clock()) !== want) {
+        if (performance.now() - t0 > ms) throw new Error(`clock still ${await clock()} after ${ms} ms, want ${want}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return performance.now() - t0;
+    };
+
+    const a = watchTm('30s');
+    running.push(a);
+    await a.waitFor(cycleEnd);
+    expect(a.output()).toMatch(/tm: watching the local sources \(and listing every 30s\)/);
+    await s.write(D, 'w1.parquet', traffic(`${D} 10:50:00`, 1, 20_000, 1000));
+    expect(await visibleWithin(`${D} 10:50:40`, 5000)).toBeLessThan(5000);
+    a.child.kill('SIGTERM');
+    expect((await a.exited).code, a.output()).toBe(0);
+
+    // The source folder is replaced while watched (as a remount or a network share does): its notifications stop.
+    const b = watchTm('2s');
+    running.push(b);
+    await b.waitFor(cycleEnd);
+    await cp(data.dir, `${data.dir}-new`, { recursive: true });
+    await rename(data.dir, `${data.dir}-old`);
+    await rename(`${data.dir}-new`, data.dir);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.write(D, 'w2.parquet', traffic(`${D} 10:55:00`, 1, 20_000, 1100));
+    await visibleWithin(`${D} 10:55:40`, 15_000);
+    await b.waitFor(/tm: the safety-net listing found changes the file notifications missed/);
+    b.child.kill('SIGTERM');
+    expect((await b.exited).code, b.output()).toBe(0);
+    await rm(`${data.dir}-old`, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { durationMs } from '../core/duration.js';
 import { TmError } from '../core/errors.js';
 import type { Log } from '../core/progress.js';
 import { alertSink, LoopAlerts } from './loop-alerts.js';
+import { loadProjectContext } from './project-context.js';
+import { watchFolders, type Wakeup } from './file-wakeup.js';
 import { openCycleRunner } from './cycle-runner.js';
 import type { RunOptions } from './run.js';
 
@@ -20,6 +23,8 @@ export interface RunLoopOptions extends RunOptions {
   readonly alertAfter?: number;
   /** A shell command run with each alert's JSON on stdin. */
   readonly alertCommand?: string;
+  /** `--watch`: a cycle starts as soon as this wakes; `everyMs` is then the safety-net period. */
+  readonly wake?: Wakeup;
   /** Called after each cycle with its duration. */
   readonly onCycle?: (cycle: CycleReport) => void;
 }
@@ -51,6 +56,7 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
   let cycles = 0;
   let failures = 0;
   let streak = 0;
+  let woke: 'file' | 'timer' | undefined;
   try {
     while (!options.signal?.aborted && (options.maxCycles === undefined || cycles < options.maxCycles)) {
       cycleLog.start(cycles + 1);
@@ -58,6 +64,7 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
       const idle = result.ok && result.outcome?.plan?.idle === true;
       cycleLog.end(idle, idle && !options.quiet ? `tm: ${new Date().toISOString()} cycle ${cycles + 1} idle: stream clock ${result.outcome?.plan?.clock ?? '-'} unchanged, nothing written (${(result.ms / 1000).toFixed(2)}s)` : undefined);
       if (result.error) log(`Error: ${result.error}`);
+      if (woke === 'timer' && result.ok && !idle) log('tm: the safety-net listing found changes the file notifications missed');
       cycles++;
       sink.send(alerts.observe({ cycle: cycles, ok: result.ok, error: result.error, clock: result.outcome?.plan?.clock, freshness: result.outcome?.freshness }));
       options.onCycle?.({ cycle: cycles, ok: result.ok, ms: result.ms });
@@ -72,13 +79,28 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
         log(`tm: cycle ${cycles} failed; retrying in ${(pause / 1000).toFixed(1)}s`);
       }
       if (options.maxCycles !== undefined && cycles >= options.maxCycles) break;
-      await sleep(pause, options.signal);
+      if (options.wake && result.ok) woke = await options.wake.wait(options.everyMs, options.signal);
+      else {
+        woke = undefined;
+        await sleep(pause, options.signal);
+      }
     }
   } finally {
     await runner.close();
+    options.wake?.close();
     await sink.drain();
   }
   return { cycles, failures };
+}
+
+/**
+ * `--watch`: wakes on changes under the project's local source folders. S3 sources are not watched:
+ * the safety-net period lists them (docs/freshness.md says how S3 event notifications would feed this).
+ */
+export async function watchSources(options: RunOptions, log: Log): Promise<Wakeup> {
+  const ctx = await loadProjectContext(options);
+  const dirs = [...ctx.manifest.sources.values()].filter((s) => !s.location.startsWith('s3://')).map((s) => path.resolve(ctx.project.projectDir, s.location));
+  return watchFolders([...new Set(dirs)], log);
 }
 
 /**
