@@ -1,7 +1,6 @@
-import { runFreshness, type LagSummary, type RunFreshness } from '../artifacts/run-freshness.js';
-import { recordSourceObservations, type SourceObservation } from '../state/source-state.js';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { runFreshness, type LagSummary, type RunFreshness } from '../artifacts/run-freshness.js';
 import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
@@ -24,6 +23,7 @@ import { sourceRelation, type PreparedSource } from '../sources/prepare-source.j
 import { readPlannedSources, type ReadSources } from '../sources/read-planned.js';
 import { stateDirOf } from '../project/state-dir.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
+import { recordSourceObservations, type SourceObservation } from '../state/source-state.js';
 import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
