@@ -3,13 +3,14 @@
  * stream, with 3 days and with 8 years of partition folders behind it:
  *  - in the `--every` loop: the cycle runner `tm run --every` uses, in this process, timed per cycle;
  *  - as a fresh `tm run --select hot` process (node start included), spawn to exit;
- *  - freshness: `tm run --select hot --every 5s` as a child process while files keep arriving; the time
- *    from a file's rename into the folder to its minute's row being readable in PostgreSQL.
+ *  - freshness: `tm run --select hot --every 5s`, `--every 1s` and `--watch` as child processes while files
+ *    keep arriving; the time from a file's rename into the folder to its minute's row being readable in
+ *    PostgreSQL; and the CPU each loop uses per idle minute (no file arriving), from /proc.
  * Every new file holds 50 events of one minute that no file had before (the minutes after the data's end);
  * the 48 hours before them hold a small file per minute, as the upstream writes them.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectUtc, PARQUET_COPY_OPTIONS, writeDayFile, type EventRow } from '../generator/parquet-writer.js';
@@ -41,7 +42,23 @@ interface VariantFigures {
   readonly loopMs: readonly number[];
   readonly freshMs: readonly number[];
   readonly freshnessMs?: readonly number[];
+  /** Per loop mode: freshness of each file (ms) and CPU seconds per idle minute. */
+  readonly loops?: readonly LoopFigures[];
 }
+
+interface LoopFigures {
+  readonly mode: string;
+  readonly freshnessMs: readonly number[];
+  readonly idleCpuSecondsPerMinute: number;
+}
+
+/** The loops compared: polling at two periods, and woken by files (with its 30 s safety-net listing). */
+const LOOP_MODES: readonly { readonly mode: string; readonly args: readonly string[] }[] = [
+  { mode: '--every 5s', args: ['--every', '5s'] },
+  { mode: '--every 1s', args: ['--every', '1s'] },
+  { mode: '--watch', args: ['--watch', '--every', '30s'] },
+];
+const IDLE_SECONDS = 30;
 
 export const hotSection: BenchSection = {
   name: 'hot',
@@ -106,12 +123,17 @@ async function measureVariant(ctx: BenchContext, data: Dataset, variant: Variant
   }
 
   let freshnessMs: number[] | undefined;
+  const loops: LoopFigures[] = [];
   if (withFreshness) {
-    ctx.log(`hot ${variant.name}: freshness under tm run --every 5s, ${FRESHNESS_FILES} files about 2.7 s apart`);
-    freshnessMs = await measureFreshness(ctx, env, [...tmArgs, '--every', '5s'], schema, newDay, () => minute++, dir);
+    for (const { mode, args } of LOOP_MODES) {
+      ctx.log(`hot ${variant.name}: freshness under tm run ${mode}, ${FRESHNESS_FILES} files about 2.7 s apart, then ${IDLE_SECONDS} s idle`);
+      const measured = await measureFreshness(ctx, env, [...tmArgs, ...args], schema, newDay, () => minute++, dir);
+      loops.push({ mode, ...measured });
+      if (mode === '--every 5s') freshnessMs = measured.freshnessMs;
+    }
   }
   if (!ctx.keepSchemas) await rm(dir, { recursive: true, force: true });
-  return { variant: variant.name, folders: linked.length, files, firstRunSeconds: first, loopMs, freshMs, freshnessMs };
+  return { variant: variant.name, folders: linked.length, files, firstRunSeconds: first, loopMs, freshMs, freshnessMs, loops };
 }
 
 /** One file per minute from `startMs` for WINDOW_HOURS, 2 events each, written by one DuckDB connection. */
@@ -185,7 +207,7 @@ async function loopCycles(ctx: BenchContext, env: NodeJS.ProcessEnv, now: string
 /** `tm run --every 5s` in a child; files arrive every ~2.7 s; each file's minute is polled for in PostgreSQL. */
 async function measureFreshness(
   ctx: BenchContext, env: NodeJS.ProcessEnv, args: readonly string[], schema: string, day: string, nextMinute: () => number, dir: string,
-): Promise<number[]> {
+): Promise<{ freshnessMs: number[]; idleCpuSecondsPerMinute: number }> {
   const child = spawn(process.execPath, [path.join(ctx.repoRoot, 'bin', 'tm.js'), ...args], { env, cwd: ctx.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
@@ -222,11 +244,25 @@ async function measureFreshness(
       }
       if (pending.length) throw new Error(`${pending.length} file(s) never became visible within 30 s; tm said: ${output.trim().split('\n').slice(-3).join(' | ')}`);
     });
+    // Idle: no file arrives; what the loop costs is its CPU time (user + system) over the wait.
+    await sleep(2000);
+    const before = await cpuSeconds(child.pid!);
+    await sleep(IDLE_SECONDS * 1000);
+    const idle = ((await cpuSeconds(child.pid!)) - before) * (60 / IDLE_SECONDS);
+    return { freshnessMs: results, idleCpuSecondsPerMinute: idle };
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
-  return results;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+  // Fields after the command: state is the first (index 0), utime and stime are the 12th and 13th.
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -251,6 +287,13 @@ function summarize(figures: readonly VariantFigures[], errors: readonly string[]
         `${`${percentile(f.freshMs, 50).toFixed(0)} ms`.padStart(22)} ${fresh.padStart(15)}`,
     );
   }
+  const loops = figures.flatMap((f) => f.loops ?? []);
+  if (loops.length) {
+    table.push('', 'loop (8 years)   freshness p50   freshness p95   CPU per idle minute');
+    for (const l of loops) {
+      table.push(`${l.mode.padEnd(15)} ${`${(percentile(l.freshnessMs, 50) / 1000).toFixed(2)} s`.padStart(15)} ${`${(percentile(l.freshnessMs, 95) / 1000).toFixed(2)} s`.padStart(15)} ${`${l.idleCpuSecondsPerMinute.toFixed(2)} s`.padStart(21)}`);
+    }
+  }
   table.push('', `history: the dataset's last 3 days or all its folders, plus a file per minute for the last ${WINDOW_HOURS} h (${WINDOW_HOURS * 60} files)`);
   table.push(`loop: ${LOOP_CYCLES} cycles; fresh: ${FRESH_PROCESSES} processes; freshness: ${FRESHNESS_FILES} files under --every 5s (8 years only); ${EVENTS_PER_FILE} events per new file`);
   const long = figures.find((f) => f.variant === '8 years');
@@ -262,6 +305,11 @@ function summarize(figures: readonly VariantFigures[], errors: readonly string[]
     check('loop cycle p95 (8 years), ms', percentile(long.loopMs, 95), 1000, 'ms');
     check('fresh tm process median (8 years), ms', percentile(long.freshMs, 50), 1000, 'ms');
     if (long.freshnessMs) check('freshness p95 (8 years, --every 5s), ms', percentile(long.freshnessMs, 95), 10_000, 'ms');
+    const watched = long.loops?.find((l) => l.mode === '--watch');
+    if (watched) {
+      check('freshness p95 (8 years, --watch), ms', percentile(watched.freshnessMs, 95), 500, 'ms');
+      check('CPU per idle minute (8 years, --watch), s', watched.idleCpuSecondsPerMinute, 0.3, 's');
+    }
   }
   // "Flat": the loop cycle with 8 years of folders behind it within 1.5x of the one with 3 days (tm's own bar).
   if (long && short) check('loop p50 8 years / 3 days', percentile(long.loopMs, 50) / percentile(short.loopMs, 50), 1.5);

@@ -154,11 +154,13 @@ describe('hot runs as real processes: kill, concurrency, --every, status', () =>
       runCli(['status', '--project-dir', project.dir, '--target', 'prod', '--select', 'hot', '--now', now], { env: { ...env(), ...extraEnv } });
     const ok = await status(`${D} 11:02:00`);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/mart_realtime_traffic_minute\s+2020-11-10 11:00:00\s+2m 00s\s+2020-11-10 10:54:40\s+5m\s+OK/);
+    // pipeline lag 2m (since the last success), data lag 7m 20s (since the clock reached); the files are newer than --now: arrival lag 0s
+    expect(ok.stdout).toMatch(/mart_realtime_traffic_minute\s+2020-11-10 11:00:00\s+2m 00s\s+7m 20s\s+0s\s+2020-11-10 10:54:40\s+5m\s+OK/);
     const late = await status(`${D} 11:06:00`);
     expect(late.code).toBe(1);
     expect(late.stdout).toMatch(/mart_realtime_top_docs_1h .* LATE/);
-    expect(late.stdout).toMatch(/4 models past their SLA/);
+    expect(late.stdout).toMatch(/ERROR mart_realtime_top_docs_1h: past its SLA of 5m \(last success 6m 00s ago\)/);
+    expect(late.stdout).toMatch(/4 freshness problems/);
     const never = await status(`${D} 11:02:00`, { TM_PG_SCHEMA: `${schema}_none` });
     expect(never.code).toBe(1);
     expect(never.stdout).toMatch(/NEVER RUN/);

@@ -48,7 +48,7 @@ export async function build(options: BuildOptions): Promise<BuildOutcome> {
       return { exitCode: EXIT_OK, results: [], tests: [] };
     }
     const scheduled = await prepareBuildTests(planned, tests, options);
-    const results = await executeRun(planned, { command: 'build', tests: scheduled, extraResults: () => scheduled.outcomes().map(testResult) });
+    const { results } = await executeRun(planned, { command: 'build', tests: scheduled, extraResults: () => scheduled.outcomes().map(testResult) });
     const outcomes = scheduled.outcomes();
     // The tests also go where `tm test` puts them, so the last test results are in one place whichever command ran them.
     await writeTestResults(planned.ctx.targetDir, {

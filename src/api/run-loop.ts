@@ -1,5 +1,10 @@
+import path from 'node:path';
+import { durationMs } from '../core/duration.js';
 import { TmError } from '../core/errors.js';
 import type { Log } from '../core/progress.js';
+import { alertSink, LoopAlerts } from './loop-alerts.js';
+import { loadProjectContext } from './project-context.js';
+import { watchFolders, type Wakeup } from './file-wakeup.js';
 import { openCycleRunner } from './cycle-runner.js';
 import type { RunOptions } from './run.js';
 
@@ -14,6 +19,12 @@ export interface RunLoopOptions extends RunOptions {
   readonly maxBackoffMs?: number;
   /** Idle cycles (nothing new in the stream) print nothing instead of one line. */
   readonly quiet?: boolean;
+  /** Cycles in a row that fail, or bring files without moving the stream clock, before an alert (default 3). */
+  readonly alertAfter?: number;
+  /** A shell command run with each alert's JSON on stdin. */
+  readonly alertCommand?: string;
+  /** `--watch`: a cycle starts as soon as this wakes; `everyMs` is then the safety-net period. */
+  readonly wake?: Wakeup;
   /** Called after each cycle with its duration. */
   readonly onCycle?: (cycle: CycleReport) => void;
 }
@@ -40,9 +51,12 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
   const maxBackoff = options.maxBackoffMs ?? Math.max(options.everyMs, 60_000);
   const cycleLog = new CycleLog(log);
   const runner = openCycleRunner({ ...options, log: (line) => cycleLog.line(line) });
+  const alerts = new LoopAlerts(options.alertAfter ?? 3);
+  const sink = alertSink(log, options.alertCommand);
   let cycles = 0;
   let failures = 0;
   let streak = 0;
+  let woke: 'file' | 'timer' | undefined;
   try {
     while (!options.signal?.aborted && (options.maxCycles === undefined || cycles < options.maxCycles)) {
       cycleLog.start(cycles + 1);
@@ -50,7 +64,9 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
       const idle = result.ok && result.outcome?.plan?.idle === true;
       cycleLog.end(idle, idle && !options.quiet ? `tm: ${new Date().toISOString()} cycle ${cycles + 1} idle: stream clock ${result.outcome?.plan?.clock ?? '-'} unchanged, nothing written (${(result.ms / 1000).toFixed(2)}s)` : undefined);
       if (result.error) log(`Error: ${result.error}`);
+      if (woke === 'timer' && result.ok && !idle) log('tm: the safety-net listing found changes the file notifications missed');
       cycles++;
+      sink.send(alerts.observe({ cycle: cycles, ok: result.ok, error: result.error, clock: result.outcome?.plan?.clock, freshness: result.outcome?.freshness }));
       options.onCycle?.({ cycle: cycles, ok: result.ok, ms: result.ms });
       let pause: number;
       if (result.ok) {
@@ -63,12 +79,28 @@ export async function runEvery(options: RunLoopOptions): Promise<RunLoopOutcome>
         log(`tm: cycle ${cycles} failed; retrying in ${(pause / 1000).toFixed(1)}s`);
       }
       if (options.maxCycles !== undefined && cycles >= options.maxCycles) break;
-      await sleep(pause, options.signal);
+      if (options.wake && result.ok) woke = await options.wake.wait(options.everyMs, options.signal);
+      else {
+        woke = undefined;
+        await sleep(pause, options.signal);
+      }
     }
   } finally {
     await runner.close();
+    options.wake?.close();
+    await sink.drain();
   }
   return { cycles, failures };
+}
+
+/**
+ * `--watch`: wakes on changes under the project's local source folders. S3 sources are not watched:
+ * the safety-net period lists them (docs/freshness.md says how S3 event notifications would feed this).
+ */
+export async function watchSources(options: RunOptions, log: Log): Promise<Wakeup> {
+  const ctx = await loadProjectContext(options);
+  const dirs = [...ctx.manifest.sources.values()].filter((s) => !s.location.startsWith('s3://')).map((s) => path.resolve(ctx.project.projectDir, s.location));
+  return watchFolders([...new Set(dirs)], log);
 }
 
 /**
@@ -130,9 +162,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Parses `--every`: `500ms`, `5s`, `2m`, `1h`, or a number of seconds. */
 export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!m) throw new TmError(`--every '${text}' is not a duration (e.g. 5s, 500ms, 2m)`);
-  const n = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+  const n = durationMs(text);
+  if (n === undefined) throw new TmError(`--every '${text}' is not a duration (e.g. 5s, 500ms, 2m)`);
   if (n < 10) throw new TmError(`--every must be at least 10ms, got '${text}'`);
   return n;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
+import { runFreshness, type LagSummary, type RunFreshness } from '../artifacts/run-freshness.js';
 import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
@@ -18,7 +19,7 @@ import { snapshotOf } from '../plan/clock.js';
 import { explainPlan } from '../plan/explain.js';
 import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
 import { planRun, withReadStats } from '../plan/plan-run.js';
-import { parseNow } from '../plan/time.js';
+import { parseNow, sqlTimestampText } from '../plan/time.js';
 import { addsToStoredRows, stateWriteOf, type RunPlan } from '../plan/types.js';
 import { quarantineExcludedRows } from '../quality/quarantine.js';
 import { sourceRelation, type PreparedSource } from '../sources/prepare-source.js';
@@ -27,6 +28,7 @@ import { stateDirOf } from '../project/state-dir.js';
 import { changeLines, type ModelChange } from '../state/change-category.js';
 import { recordFingerprints } from '../state/fingerprints.js';
 import { rememberSeenFiles } from '../state/seen-memo.js';
+import { recordSourceObservations, type SourceObservation } from '../state/source-state.js';
 import { observeRun, templatesFor, type RunObservation } from '../observe/observe-run.js';
 import { loadProjectContext, projectDirOf, type CommonOptions, type ProjectContext } from './project-context.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -61,6 +63,8 @@ export interface RunOutcome {
   readonly results: readonly NodeResult[];
   /** What the run decided to do (also for a dry run). */
   readonly plan?: RunPlan;
+  /** The lags of its models and sources once it ran (not for a dry run). */
+  readonly freshness?: RunFreshness;
 }
 
 /** A run loaded, observed and planned, its connections open: what `tm run` and `tm build` carry out. */
@@ -81,6 +85,8 @@ export interface PlannedRun {
   readonly state: StateComparison | undefined;
   /** `--state-from`: per model new or modified, its change category (the dry run prints them). */
   readonly changes: ReadonlyMap<string, ModelChange>;
+  /** What the run saw of the sources it listed (recorded in the state unless a dry run). */
+  readonly seen: readonly SourceObservation[];
   /**
    * Reads the sources the observation deferred (once; never for a dry run): every source the run reads,
    * prepared, and the plan with the stats of the days read.
@@ -101,8 +107,8 @@ export async function run(options: RunOptions): Promise<RunOutcome> {
   const planned = await openPlannedRun(options);
   try {
     if (options.dryRun) return { exitCode: EXIT_OK, results: [], plan: printPlan(planned) };
-    const results = await executeRun(planned, { command: 'run' });
-    return { exitCode: exitCodeOf(results), results, plan: planned.plan };
+    const { results, freshness } = await executeRun(planned, { command: 'run' });
+    return { exitCode: exitCodeOf(results), results, plan: planned.plan, freshness };
   } finally {
     await closePlannedRun(planned);
   }
@@ -135,12 +141,14 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         state: observation.state, sources: observation.sources, batchBytes: runtime.config.duckdb.batchInputBytes, threads,
       });
       logClock(plan, log);
+      const seen = sourceObservations(observation, plan.now);
+      if (!options.dryRun) await recordSourceObservations(runtime.target, seen);
       let read: Promise<ReadSources> | undefined;
       const ingest = async (current: RunPlan): Promise<IngestedRun> => {
         const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
         return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
       };
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest, deferred, state, changes };
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, seen, ingest, deferred, state, changes };
     } catch (err) {
       await observation.release();
       throw err;
@@ -180,7 +188,7 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
 }
 
 /** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
-export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
+export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<{ results: NodeResult[]; freshness: RunFreshness }> {
   const { ctx, runtime, observation, log } = planned;
   const { sources, plan } = await planned.ingest(planned.plan);
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
@@ -205,7 +213,8 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
   // A failure to record them costs a false `modified` later, not the run: said in one line.
   const ran = plan.steps.filter((_, i) => modelResults[i]?.status === 'success').map((step) => step.model);
   await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId).catch((err: unknown) => log(`tm: could not record the models' fingerprints: ${errorMessage(err)}`));
-  const results = [...modelResults, ...(extra.extraResults?.() ?? [])];
+  const lags = runFreshness(plan, modelResults, observation.state.progress, planned.seen, ctx.graph);
+  const results = [...modelResults.map((r) => ({ ...r, ...lagFields(lags.models.get(r.name)) })), ...(extra.extraResults?.() ?? [])];
   const seconds = elapsedSince(planned.started);
   await writeRunResults(ctx.targetDir, {
     command: extra.command,
@@ -213,11 +222,11 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     started_at: planned.startedAt.toISOString(),
     elapsed_s: seconds,
     results,
-    sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined.get(s.name) })),
+    sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined.get(s.name), ...lagFields(lags.sources.get(s.name)) })),
   });
   log(summaryLine('model', modelResults, seconds));
   for (const line of failedModelsRecap(modelResults, plan.steps.map((s) => s.model))) log(line);
-  return results;
+  return { results, freshness: lags };
 }
 
 /** The execution's first step: the source reads the plan deferred. */
@@ -258,6 +267,19 @@ export function printPlan(planned: PlannedRun): RunPlan {
   }
   planned.log('Dry run: nothing was written to the target.');
   return plan;
+}
+
+const lagFields = (lags: LagSummary | undefined): Partial<LagSummary> => lags ?? {};
+
+/** What this run saw of each source it listed: the newest file's time, the newest valid event it read. */
+function sourceObservations(observation: RunObservation, listedAt: string): SourceObservation[] {
+  return [...observation.sources.listed].map(([source, files]) => {
+    const newest = files.reduce((max, f) => Math.max(max, f.modifiedMs ?? -Infinity), -Infinity);
+    return {
+      source, listedAt, newestEvent: observation.prepared.get(source)?.clock ?? null,
+      newestFileAt: Number.isFinite(newest) ? sqlTimestampText(new Date(newest)) : null,
+    };
+  });
 }
 
 export function exitCodeOf(results: readonly NodeResult[]): number {

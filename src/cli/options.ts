@@ -45,8 +45,13 @@ export function withStateFrom(cmd: Command): Command {
 }
 
 export function parseThreads(value: string): number {
+  return parseWholeNumber('--threads', value);
+}
+
+/** A flag's value that must be a whole number >= 1. */
+export function parseWholeNumber(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new TmError(`--threads must be a whole number >= 1, got '${value}'`);
+  if (!Number.isInteger(n) || n < 1) throw new TmError(`${flag} must be a whole number >= 1, got '${value}'`);
   return n;
 }
 

@@ -77,6 +77,19 @@ export type KindConfig =
 
 export type IncrementalKind = Extract<KindConfig, { readonly incremental: IncrementalConfig }>;
 
+/** The three lags tm measures for a model or source (docs/freshness.md). */
+export const LAGS = ['pipeline_lag', 'data_lag', 'arrival_lag'] as const;
+export type LagName = (typeof LAGS)[number];
+
+/** Thresholds of one lag, in seconds (as dbt's `warn_after` / `error_after`). */
+export interface LagThresholds {
+  readonly warn_after_s?: number;
+  readonly error_after_s?: number;
+}
+
+/** `freshness:` of a model or source: thresholds per lag. */
+export type FreshnessSpec = Readonly<Partial<Record<LagName, LagThresholds>>>;
+
 /** Model config: from the model's YAML entry, front matter and `{{config}}` in the SQL (later wins). */
 export interface ModelConfig {
   readonly materialized: Materialization;
@@ -90,6 +103,8 @@ export interface ModelConfig {
   readonly retention?: RetentionSpec;
   /** Freshness SLA in minutes for `tm status`. */
   readonly sla_minutes?: number;
+  /** Thresholds on the model's lags for `tm status`. */
+  readonly freshness?: FreshnessSpec;
   /** Everything else the user set, for templates only (`{{config "x"}}`). */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -157,6 +172,8 @@ export interface SourceNode {
   readonly clockColumn?: string;
   /** Write excluded rows to a quarantine table in the target. */
   readonly quarantine: boolean;
+  /** Thresholds on the source's lags for `tm source freshness`. */
+  readonly freshness?: FreshnessSpec;
   readonly tests?: readonly TestSpec[];
   readonly path: string;
 }

@@ -12,6 +12,7 @@ import { listFiles, projectRelative } from './walk.js';
 import { closestName, didYouMean } from '../core/suggest.js';
 import { checkShape, problemMessage } from './yaml-shape.js';
 import { ENGINES, MATERIALIZATIONS, MODEL_CONFIG_SHAPE, MODEL_SHAPES } from './yaml-shapes.js';
+import { parseFreshness } from './load-freshness.js';
 import { checkYamlShape, expectArray, expectObj, expectString, lineOfPath, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readLocatedYamlFile, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
 /** A model's YAML entry, before it meets its SQL file. */
@@ -224,6 +225,7 @@ function parseConfig(o: Obj, origin: ConfigOrigin, vars: Readonly<Record<string,
     snapshot_key: optionalString(o.snapshot_key, file, `${w}.snapshot_key`),
     retention,
     sla_minutes: optionalNumber(o.sla_minutes, file, `${w}.sla_minutes`),
+    freshness: parseFreshness(o.freshness, file, `${w}.freshness`),
     extra,
   };
 }

@@ -1,3 +1,4 @@
+import { parseFreshness } from './load-freshness.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectError, TmError } from '../core/errors.js';
@@ -101,6 +102,7 @@ function parseSource(name: string, value: unknown, file: string, projectName: st
     datePartition: optionalString(o.date_partition, file, `${where}.date_partition`),
     clockColumn: optionalString(o.clock_column, file, `${where}.clock_column`),
     quarantine: o.quarantine === true,
+    freshness: parseFreshness(o.freshness, file, `${where}.freshness`),
     tests: [...parseTestList(o.tests, file, `${where}.tests`), ...columnTests],
     path: file,
   };

@@ -29,7 +29,7 @@ describe('the keyed-YAML validator', () => {
     const problem = checkShape(value, MODEL_SHAPES);
     expect(problem?.keyPath).toEqual(['models', 0, 'config', 'materialised']);
     expect(problemMessage(value, problem!)).toBe(
-      "models[orders].config: unknown key 'materialised' (did you mean 'materialized'?) (expected one of: materialized, engine, tags, unique_key, snapshot_key, retention, sla_minutes, meta, lookback_minutes, max_catch_up_hours, source_since, reconciles, delete_where, as_view, partition_by, source_days_of)",
+      "models[orders].config: unknown key 'materialised' (did you mean 'materialized'?) (expected one of: materialized, engine, tags, unique_key, snapshot_key, retention, sla_minutes, freshness, meta, lookback_minutes, max_catch_up_hours, source_since, reconciles, delete_where, as_view, partition_by, source_days_of)",
     );
   });
 

@@ -18,6 +18,21 @@ const stringOrList: Shape = { type: 'oneOf', options: [{ type: 'string' }, { typ
 const tests = (description: string): Shape =>
   listOf({ type: 'oneOf', options: [{ type: 'string', minLength: 1 }, { type: 'dictionary', minKeys: 1, maxKeys: 1, values: { type: 'dictionary', nullable: true, values: { type: 'any' } } }] }, description);
 
+/** A freshness threshold: a duration (`5m`; a bare number is minutes) or dbt's `{count, period}`. */
+const lagAfter: Shape = {
+  type: 'oneOf',
+  options: [{ type: 'scalar', of: ['string', 'number'] }, mapping({ count: { type: 'number' }, period: { type: 'enum', values: ['minute', 'hour', 'day'] } }, ['count', 'period'])],
+};
+const lagThresholds = (description: string): Shape => mapping({ warn_after: lagAfter, error_after: lagAfter }, [], description);
+/** `freshness:` of a model or a source (docs/freshness.md). */
+const freshness: Shape = mapping({
+  warn_after: { ...lagAfter, description: 'Data lag past which tm status warns (exit 1).' },
+  error_after: { ...lagAfter, description: 'Data lag past which tm status reports an error (exit 1).' },
+  data_lag: lagThresholds('Now (or the source\'s newest event, --relative-to stream) minus the stream clock reached.'),
+  arrival_lag: lagThresholds('Now minus the newest file\'s modification time in the source\'s listing.'),
+  pipeline_lag: lagThresholds('Now minus the last successful run or check.'),
+}, [], 'Thresholds on the lags tm status and tm source freshness report.');
+
 export const MATERIALIZATIONS = ['replace', 'upsert', 'snapshot', 'append', 'temp'] as const;
 export const ENGINES = ['duckdb', 'postgres'] as const;
 
@@ -36,6 +51,7 @@ export const MODEL_CONFIG_SHAPE: Shape = {
     snapshot_key: str(),
     retention: mapping({ column: text(), keep_after: text() }, ['column', 'keep_after']),
     sla_minutes: { type: 'number', description: 'Freshness SLA for tm status and tm docs.' },
+    freshness,
     meta: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Free values for templates: {{config "x"}} reads meta\'s x.' },
     lookback_minutes: { type: 'scalar', of: ['number', 'string'], description: `${hotOnly}L in minutes (H = S - L); a number or a template such as "{{var 'x'}}", rendered with the vars at load.` },
     max_catch_up_hours: { type: 'scalar', of: ['number', 'string'], description: `${hotOnly}H is never earlier than S minus this many hours (default: no bound).` },
@@ -102,6 +118,7 @@ export const PROJECT_SHAPES: ShapeDocument = {
       date_partition: str('Partition column holding the date, for pruning by time windows.'),
       clock_column: str('Timestamp column giving the source\'s clock (incremental models).'),
       quarantine: bool('Keep excluded rows in a quarantine table of the audit schema.'),
+      freshness,
       dedup: mapping({ key: text(), order: text() }, ['key', 'order'], 'Copies of one key are one row: the earliest valid copy by `order` wins.'),
       columns: listOf(mapping({
         name: text(),

@@ -37,7 +37,7 @@ function filesOf(folder: FolderMemo, dir: string, prefix: string): readonly List
   if (!listed) {
     listed = folder.entries.flatMap((entry) => {
       const info = entry.dir ? undefined : folder.files.get(entry.name);
-      return info ? [{ key: prefix + entry.name, uri: path.join(dir, entry.name), size: info.size, version: info.version, partitions: entry.partitions }] : [];
+      return info ? [{ key: prefix + entry.name, uri: path.join(dir, entry.name), size: info.size, version: info.version, modifiedMs: Number(info.version), partitions: entry.partitions }] : [];
     });
     byPrefix.set(prefix, listed);
   }

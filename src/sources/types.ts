@@ -9,6 +9,8 @@ export interface ListedFile {
   readonly size: number;
   /** Changes whenever the content changes: mtime in ms for local files, the ETag for S3 objects. */
   readonly version: string;
+  /** When the file was last written (epoch ms): mtime, or S3's LastModified; for the arrival lag. */
+  readonly modifiedMs?: number;
   /** Hive partition values parsed from the key's folders (`event_date=2020-01-01` -> {event_date: '2020-01-01'}). */
   readonly partitions: Readonly<Record<string, string>>;
 }

@@ -10,6 +10,7 @@ interface RawObject {
   readonly key: string;
   readonly size: number;
   readonly etag: string;
+  readonly modifiedMs?: number;
 }
 
 interface Listing {
@@ -33,7 +34,7 @@ async function listPrefix(ctx: S3Context, prefix: string, delimiter?: string, si
       if (!o.Key) continue;
       // ETags are quoted on the wire; without one (never on S3) fall back to something that still changes.
       const etag = o.ETag ? o.ETag.replace(/"/g, '') : `${o.LastModified?.getTime() ?? 0}-${o.Size ?? 0}`;
-      objects.push({ key: o.Key, size: o.Size ?? 0, etag });
+      objects.push({ key: o.Key, size: o.Size ?? 0, etag, modifiedMs: o.LastModified?.getTime() });
     }
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -86,7 +87,7 @@ export async function listFiles(ctx: S3Context, prefix: string, extension: strin
     if (!key.endsWith(suffix) || isHidden(key)) continue;
     const partitions = parseHivePartitions(key);
     if (filter && !filter(partitions)) continue;
-    files.push({ key, uri: s3Uri(ctx.bucket, o.key), size: o.size, version: o.etag, partitions });
+    files.push({ key, uri: s3Uri(ctx.bucket, o.key), size: o.size, version: o.etag, modifiedMs: o.modifiedMs, partitions });
   }
   return files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
