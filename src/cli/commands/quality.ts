@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { interruptible } from '../../core/signals.js';
-import { action } from '../action.js';
+import { EXIT_FAILED } from '../../core/errors.js';
+import { action, checkedFirst } from '../action.js';
 import { commonOptions, parseThreads, withCommon, withSelection, type GlobalFlags, type SelectionFlags } from '../options.js';
 
 type Flags = GlobalFlags & SelectionFlags & {
@@ -36,12 +37,14 @@ export function registerQualityCommands(program: Command): void {
     .option('--full-refresh', 'rebuild incremental models from scratch (their rows and source state)')
     .option('--dry-run', 'print the plan of the models and write nothing to the target')
     .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
+    .option('--check', 'first bind the selected models against their contracts (tm check); on a problem, exit 1 before touching the target')
     .action(
-      action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean }) => {
+      action(async (flags: Flags & { fullRefresh?: boolean; dryRun?: boolean; showSql?: boolean; check?: boolean }) => {
         const options = {
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,
           fullRefresh: flags.fullRefresh, storeFailures: flags.storeFailures, junit: flags.junit, dryRun: flags.dryRun, showSql: flags.showSql,
         };
+        if (flags.check && !(await checkedFirst(options))) return EXIT_FAILED;
         // SIGINT/SIGTERM stop a build as they stop a run (130/143).
         const { build } = await import('../../api/build.js');
         return interruptible(async () => (await build(options)).exitCode);
