@@ -22,8 +22,13 @@ function withTestOptions(cmd: Command): Command {
 /** `tm test` and `tm build` (data quality): exit 0 all passed (warnings allowed), 1 a test or model failed, 2 usage or connection error. */
 export function registerQualityCommands(program: Command): void {
   withTestOptions(program.command('test').description('run the data tests of the selected models and sources against the target'))
+    .option('--unit', "run the models' unit tests instead (unit_tests: in their YAML): fixture inputs through the real pipeline into a throwaway PGlite, no target needed")
     .action(
-      action(async (flags: Flags) => {
+      action(async (flags: Flags & { unit?: boolean }) => {
+        if (flags.unit) {
+          const { unitTest } = await import('../../api/unit-test.js');
+          return (await unitTest({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude })).exitCode;
+        }
         const { test } = await import('../../api/test.js');
         const outcome = await test({
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, threads: flags.threads, now: flags.now,

@@ -1,0 +1,41 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyProject, runCli } from '../test-support/harness.js';
+
+/** `tm test --unit`: the models' unit tests, fixture files through the real pipeline into a throwaway PGlite. */
+describe('tm test --unit', () => {
+  let project: Awaited<ReturnType<typeof copyProject>>;
+  // No data and no target: TM_CURATED_PATH names nothing; the unit tests bring their own files.
+  const tm = (...args: string[]) => runCli([...args, '--project-dir', project.dir], { env: { TM_CURATED_PATH: '/nonexistent/tm-unit', TM_PG_URL: undefined } });
+
+  beforeAll(async () => {
+    project = await copyProject();
+  });
+  afterAll(async () => {
+    await project?.remove();
+  });
+
+  it("passes TripClick's unit tests, one line per test and a summary", async () => {
+    const r = await tm('test', '--unit');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: peak_hour_tie_goes_to_the_earliest_hour {2}\(\d+ ms\)$/m);
+    expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: a_replayed_copy_in_another_days_file_counts_once/m);
+    expect(r.stdout).toMatch(/^\d+ unit tests of \d+ models? in [\d.]+ s: (\d+) passed, 0 failed$/m);
+  });
+
+  it('fails with exit 1 and a diff of missing and extra rows when the expectation is wrong', async () => {
+    const file = path.join(project.dir, 'models', 'cold', 'schema.yml');
+    const text = await readFile(file, 'utf8');
+    const wrong = 'unique_documents: 3, peak_hour: 9 }';
+    expect(text).toContain(wrong);
+    await writeFile(file, text.replace(wrong, 'unique_documents: 3, peak_hour: 14 }'));
+    const r = await tm('test', '--unit', '--select', 'mart_daily_traffic');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}mart_daily_traffic: peak_hour_tie_goes_to_the_earliest_hour/m);
+    expect(r.stdout).toContain('- missing  { event_date: "2020-11-10", total_events: 5, unique_sessions: 3, unique_documents: 3, peak_hour: 14 }');
+    expect(r.stdout).toContain('+ extra    { event_date: "2020-11-10", total_events: "5", unique_sessions: "3", unique_documents: "3", peak_hour: "9" }');
+    expect(r.stdout).toMatch(/2 unit tests of 1 model in [\d.]+ s: 1 passed, 1 failed/);
+    await writeFile(file, text);
+  });
+});
