@@ -10,13 +10,14 @@ import { withSession } from '../engines/target.js';
 import { buildGraph } from '../graph/build-graph.js';
 import { selectNodes } from '../graph/select.js';
 import { tempAncestors } from '../graph/temp-models.js';
+import { buildManifest } from '../project/build-manifest.js';
 import { relationOf } from '../manifest/kind-facts.js';
 import type { FixtureRow, Manifest, ModelNode, SourceNode, UnitTestSpec } from '../manifest/types.js';
 import { diffLines, diffRows } from '../quality/unit-diff.js';
 import { fixtureFiles, seedRefTable, writeSourceFixture } from '../quality/unit-fixtures.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
 import { run } from './run.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 export interface UnitTestOptions extends CommonOptions {
   readonly select?: readonly string[];
@@ -47,6 +48,16 @@ export async function unitTest(options: UnitTestOptions): Promise<{ exitCode: nu
   const results: UnitTestResult[] = [];
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'tm-unit-'));
   const duck = await openSourceEngine({ memoryLimit: '256MB', threads: 1, tempDirectory: path.join(scratch, 'fixtures-tmp') });
+  // One embedded PGlite for all the tests (starting one takes seconds); each test writes a schema of its own.
+  const runtime = models.length
+    ? await openRuntime(scratch, undefined, 1, {
+        log: () => undefined,
+        config: {
+          type: 'pglite', name: 'unit-test', path: path.join(scratch, 'pglite'), schema: 'public', threads: 1, stateDir: path.join(scratch, '.tm'),
+          duckdb: { memoryLimit: '512MB', tempDirectory: path.join(scratch, 'duckdb-tmp'), batchInputBytes: 256 * 1024 * 1024 },
+        },
+      })
+    : undefined;
   try {
     const writer = await duck.connect();
     for (const model of models) {
@@ -55,7 +66,8 @@ export async function unitTest(options: UnitTestOptions): Promise<{ exitCode: nu
         const folder = path.join(scratch, `${model.name}--${spec.name}`.replace(/[^\w.-]/g, '_'));
         let outcome: Pick<UnitTestResult, 'status' | 'lines'>;
         try {
-          outcome = await runUnitTest(ctx, model, spec, folder, writer);
+          const target = { ...runtime!.target, schema: `unit_${results.length + 1}` };
+          outcome = await runUnitTest(ctx, model, spec, folder, writer, { ...runtime!, target });
         } catch (err) {
           outcome = { status: 'error', lines: errorMessage(err).split('\n') };
         }
@@ -68,6 +80,7 @@ export async function unitTest(options: UnitTestOptions): Promise<{ exitCode: nu
     }
     writer.close();
   } finally {
+    await runtime?.close();
     duck.close();
     await rm(scratch, { recursive: true, force: true });
   }
@@ -82,12 +95,15 @@ function withFixtureLocations(manifest: Manifest, folder: string): Manifest {
   return { ...manifest, sources };
 }
 
-async function runUnitTest(ctx: ProjectContext, model: ModelNode, spec: UnitTestSpec, folder: string, writer: SqlSession): Promise<Pick<UnitTestResult, 'status' | 'lines'>> {
+async function runUnitTest(ctx: ProjectContext, model: ModelNode, spec: UnitTestSpec, folder: string, writer: SqlSession, runtime: Runtime): Promise<Pick<UnitTestResult, 'status' | 'lines'>> {
   const where = `${model.yamlPath ?? model.path} (model '${model.name}', unit test '${spec.name}')`;
   if (model.config.materialized === 'temp') throw projectError(where, 'a temp model lives only in the run: test the models that read it');
-  const manifest = withFixtureLocations(ctx.manifest, folder);
+  // A test's vars change what the project renders at load (kind settings): its manifest is built with them.
+  const base = Object.keys(spec.vars).length ? await buildManifest(ctx.project, { ...ctx.manifest.vars, ...spec.vars }) : ctx.manifest;
+  const manifest = withFixtureLocations(base, folder);
   for (const source of manifest.sources.values()) await mkdir(source.location, { recursive: true });
   // What the run reads: the model's sources and refs, and those of the temp models it reads (computed in the run).
+  model = manifest.models.get(model.name) ?? model;
   const temps = tempAncestors(manifest, model);
   const sourcesRead = [...new Set([model, ...temps].flatMap((m) => m.sources))];
   const refsRead = [...new Set([model, ...temps].flatMap((m) => m.refs))].filter((r) => manifest.models.get(r)?.config.materialized !== 'temp');
@@ -104,29 +120,19 @@ async function runUnitTest(ctx: ProjectContext, model: ModelNode, spec: UnitTest
       refRows.set(input.ref, input.rows);
     }
   }
-  const runtime = await openRuntime(folder, undefined, 1, {
-    log: () => undefined,
-    config: {
-      type: 'pglite', name: 'unit-test', path: path.join(folder, 'pglite'), schema: 'public', threads: 1, stateDir: path.join(folder, '.tm'),
-      duckdb: { memoryLimit: '512MB', tempDirectory: path.join(folder, 'duckdb-tmp'), batchInputBytes: 256 * 1024 * 1024 },
-    },
+  const schema = runtime.target.schema;
+  await withSession(runtime.target, async (session) => {
+    await session.exec(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    for (const name of refsRead) await seedRefTable(session, schema, manifest.models.get(name)!, refRows.get(name) ?? [], where);
   });
-  try {
-    const schema = runtime.target.schema;
-    await withSession(runtime.target, async (session) => {
-      for (const name of refsRead) await seedRefTable(session, schema, manifest.models.get(name)!, refRows.get(name) ?? [], where);
-    });
-    const runLog: string[] = [];
-    const testCtx: ProjectContext = { ...ctx, manifest, graph: buildGraph(manifest), targetDir: path.join(folder, 'target') };
-    const outcome = await run({ projectDir: folder, select: [model.name], now: spec.now, threads: 1, log: (line) => runLog.push(line), keep: { context: testCtx, runtime } });
-    if (outcome.exitCode !== EXIT_OK) return { status: 'error', lines: ['the run failed:', ...runLog] };
-    const columns = model.columns.map((c) => c.name);
-    const table = `${quoteIdent(schema)}.${quoteIdent(relationOf(model))}`;
-    const actual = await withSession(runtime.target, (session) => session.query<FixtureRow>(`SELECT ${columns.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(', ')} FROM ${table}`));
-    const diff = diffRows(spec.expect.rows, actual, columns, spec.expect.ignoreColumns);
-    const lines = diffLines(diff);
-    return lines.length ? { status: 'fail', lines: [`expected ${counted(spec.expect.rows.length, 'row')}, got ${counted(actual.length, 'row')} (compared: ${diff.columns.join(', ')})`, ...lines] } : { status: 'pass', lines: [] };
-  } finally {
-    await runtime.close();
-  }
+  const runLog: string[] = [];
+  const testCtx: ProjectContext = { ...ctx, manifest, graph: buildGraph(manifest), targetDir: path.join(folder, 'target') };
+  const outcome = await run({ projectDir: folder, select: [model.name], now: spec.now, threads: 1, log: (line) => runLog.push(line), keep: { context: testCtx, runtime } });
+  if (outcome.exitCode !== EXIT_OK) return { status: 'error', lines: ['the run failed:', ...runLog] };
+  const columns = model.columns.map((c) => c.name);
+  const table = `${quoteIdent(schema)}.${quoteIdent(relationOf(model))}`;
+  const actual = await withSession(runtime.target, (session) => session.query<FixtureRow>(`SELECT ${columns.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(', ')} FROM ${table}`));
+  const diff = diffRows(spec.expect.rows, actual, columns, spec.expect.ignoreColumns);
+  const lines = diffLines(diff);
+  return lines.length ? { status: 'fail', lines: [`expected ${counted(spec.expect.rows.length, 'row')}, got ${counted(actual.length, 'row')} (compared: ${diff.columns.join(', ')})`, ...lines] } : { status: 'pass', lines: [] };
 }

@@ -141,6 +141,8 @@ export interface UnitTestSpec {
   readonly description: string;
   /** The run's wall clock (`--now`); default: the real one. */
   readonly now?: string;
+  /** Project vars for this test (as `--vars`): thresholds small enough for a few rows. */
+  readonly vars: Readonly<Record<string, unknown>>;
   readonly given: readonly UnitTestInput[];
   /** The model's relation after the run, as a multiset of rows; `ignoreColumns` are not compared. */
   readonly expect: { readonly rows: readonly FixtureRow[]; readonly ignoreColumns: readonly string[] };

@@ -17,6 +17,7 @@ export function parseUnitTests(value: unknown, file: string, model: string): Uni
       name,
       description: optionalString(o.description, file, `${where}.description`) ?? '',
       now: optionalString(o.now, file, `${where}.now`),
+      vars: expectObj(o.vars, file, `${where}.vars`),
       given,
       expect: { rows: rowsOf(expected.rows), ignoreColumns: expectArray(expected.ignore_columns, file, `${where}.expect.ignore_columns`).map(String) },
     };

@@ -77,6 +77,7 @@ export const MODEL_SHAPES: ShapeDocument = {
       name: text('Name of the test (unique within the model).'),
       description: str(),
       now: str('Wall-clock time of the run (UTC), as --now.'),
+      vars: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Project variables for this test, as --vars (e.g. a threshold small enough for a few rows).' },
       given: listOf(mapping({
         source: str('A source: its rows are written as Parquet files into a throwaway folder laid out like its location.'),
         ref: str('An upstream model: its rows stand in the target before the run.'),
