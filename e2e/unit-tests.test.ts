@@ -16,12 +16,18 @@ describe('tm test --unit', () => {
     await project?.remove();
   });
 
-  it("passes TripClick's unit tests, one line per test and a summary", async () => {
-    const r = await tm('test', '--unit');
+  it("passes TripClick's unit tests, one line per test and a summary; JUnit cases", async () => {
+    const junit = path.join(project.dir, 'target', 'unit.xml');
+    const r = await tm('test', '--unit', '--junit', junit);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS {2}mart_realtime_anomaly_sessions: burst_windows_at_five_minute_boundaries/m);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml).toContain('classname="tripclick.mart_daily_traffic" name="peak_hour_tie_goes_to_the_earliest_hour"');
+    expect(xml).not.toContain('<failure');
     expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: peak_hour_tie_goes_to_the_earliest_hour {2}\(\d+ ms\)$/m);
     expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: a_replayed_copy_in_another_days_file_counts_once/m);
-    expect(r.stdout).toMatch(/^\d+ unit tests of \d+ models? in [\d.]+ s: (\d+) passed, 0 failed$/m);
+    expect(r.stdout).toMatch(/^3 unit tests of 2 models in [\d.]+ s: 3 passed, 0 failed$/m);
   });
 
   it('fails with exit 1 and a diff of missing and extra rows when the expectation is wrong', async () => {

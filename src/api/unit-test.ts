@@ -13,6 +13,7 @@ import { tempAncestors } from '../graph/temp-models.js';
 import { buildManifest } from '../project/build-manifest.js';
 import { relationOf } from '../manifest/kind-facts.js';
 import type { FixtureRow, Manifest, ModelNode, SourceNode, UnitTestSpec } from '../manifest/types.js';
+import { writeJunit, type JunitCase } from '../quality/junit.js';
 import { diffLines, diffRows } from '../quality/unit-diff.js';
 import { fixtureFiles, seedRefTable, writeSourceFixture } from '../quality/unit-fixtures.js';
 import { loadProjectContext, type CommonOptions, type ProjectContext } from './project-context.js';
@@ -22,6 +23,8 @@ import { openRuntime, type Runtime } from './runtime.js';
 export interface UnitTestOptions extends CommonOptions {
   readonly select?: readonly string[];
   readonly exclude?: readonly string[];
+  /** Also write the results as JUnit XML here (one testcase per unit test). */
+  readonly junit?: string;
 }
 
 export interface UnitTestResult {
@@ -85,6 +88,14 @@ export async function unitTest(options: UnitTestOptions): Promise<{ exitCode: nu
     await rm(scratch, { recursive: true, force: true });
   }
   const failed = results.filter((r) => r.status !== 'pass').length;
+  if (options.junit) {
+    const cases = results.map((r): JunitCase => ({
+      classname: `${ctx.manifest.projectName}.${r.model}`, name: r.test, seconds: r.ms / 1000,
+      outcome: r.status === 'pass' ? 'pass' : r.status === 'fail' ? 'failure' : 'error',
+      message: r.lines[0], detail: r.lines.join('\n') || undefined, file: ctx.manifest.models.get(r.model)?.yamlPath,
+    }));
+    await writeJunit(path.resolve(options.junit), 'tm test --unit', cases, new Date().toISOString());
+  }
   log(`${counted(results.length, 'unit test')} of ${counted(models.length, 'model')} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${results.length - failed} passed, ${failed} failed`);
   return { exitCode: failed ? EXIT_FAILED : EXIT_OK, results };
 }

@@ -27,7 +27,7 @@ export function registerQualityCommands(program: Command): void {
       action(async (flags: Flags & { unit?: boolean }) => {
         if (flags.unit) {
           const { unitTest } = await import('../../api/unit-test.js');
-          return (await unitTest({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude })).exitCode;
+          return (await unitTest({ ...commonOptions(flags), select: flags.select, exclude: flags.exclude, junit: flags.junit })).exitCode;
         }
         const { test } = await import('../../api/test.js');
         const outcome = await test({
