@@ -30,18 +30,22 @@ describe('tm test --unit', () => {
     expect(r.stdout).toMatch(/^3 unit tests of 2 models in [\d.]+ s: 3 passed, 0 failed$/m);
   });
 
-  it('fails with exit 1 and a diff of missing and extra rows when the expectation is wrong', async () => {
+  it('fails with exit 1 and a diff: a changed row by its key, missing and extra rows', async () => {
     const file = path.join(project.dir, 'models', 'cold', 'schema.yml');
     const text = await readFile(file, 'utf8');
-    const wrong = 'unique_documents: 3, peak_hour: 9 }';
-    expect(text).toContain(wrong);
-    await writeFile(file, text.replace(wrong, 'unique_documents: 3, peak_hour: 14 }'));
+    const peak = 'unique_documents: 3, peak_hour: 9 }';
+    const day = '{ event_date: "2020-11-11", total_events: 1,';
+    expect(text).toContain(peak);
+    expect(text).toContain(day);
+    await writeFile(file, text.replace(peak, 'unique_documents: 3, peak_hour: 14 }').replace(day, '{ event_date: "2020-11-12", total_events: 1,'));
     const r = await tm('test', '--unit', '--select', 'mart_daily_traffic');
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^FAIL {2}mart_daily_traffic: peak_hour_tie_goes_to_the_earliest_hour/m);
-    expect(r.stdout).toContain('- missing  { event_date: "2020-11-10", total_events: 5, unique_sessions: 3, unique_documents: 3, peak_hour: 14 }');
-    expect(r.stdout).toContain('+ extra    { event_date: "2020-11-10", total_events: "5", unique_sessions: "3", unique_documents: "3", peak_hour: "9" }');
-    expect(r.stdout).toMatch(/2 unit tests of 1 model in [\d.]+ s: 1 passed, 1 failed/);
+    expect(r.stdout).toContain('~ changed  { event_date: "2020-11-10" }: peak_hour 14 expected, got 9');
+    expect(r.stdout).toMatch(/^FAIL {2}mart_daily_traffic: a_replayed_copy_in_another_days_file_counts_once/m);
+    expect(r.stdout).toContain('- missing  { event_date: "2020-11-12", total_events: 1, unique_sessions: 1, unique_documents: 1, peak_hour: 0 }');
+    expect(r.stdout).toContain('+ extra    { event_date: "2020-11-11", total_events: 1, unique_sessions: 1, unique_documents: 1, peak_hour: 0 }');
+    expect(r.stdout).toMatch(/2 unit tests of 1 model in [\d.]+ s: 0 passed, 2 failed/);
     await writeFile(file, text);
   });
 });

@@ -143,7 +143,9 @@ async function runUnitTest(ctx: ProjectContext, model: ModelNode, spec: UnitTest
   const columns = model.columns.map((c) => c.name);
   const table = `${quoteIdent(schema)}.${quoteIdent(relationOf(model))}`;
   const actual = await withSession(runtime.target, (session) => session.query<FixtureRow>(`SELECT ${columns.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(', ')} FROM ${table}`));
-  const diff = diffRows(spec.expect.rows, actual, columns, spec.expect.ignoreColumns);
-  const lines = diffLines(diff);
+  // Rows are paired by the model's key (primary or unique key) to show what changed in them.
+  const key = model.primaryKey.length ? model.primaryKey : (model.config.unique_key ?? []);
+  const diff = diffRows(spec.expect.rows, actual, columns, spec.expect.ignoreColumns, key);
+  const lines = diffLines(diff, key);
   return lines.length ? { status: 'fail', lines: [`expected ${counted(spec.expect.rows.length, 'row')}, got ${counted(actual.length, 'row')} (compared: ${diff.columns.join(', ')})`, ...lines] } : { status: 'pass', lines: [] };
 }

@@ -11,6 +11,8 @@ export interface RowsDiff {
   readonly missing: readonly FixtureRow[];
   /** Rows of the relation nobody expected. */
   readonly extra: readonly FixtureRow[];
+  /** A missing and an extra row with the same key: the columns that differ, expected then actual. */
+  readonly changed: readonly { readonly expected: FixtureRow; readonly actual: FixtureRow; readonly columns: readonly string[] }[];
 }
 
 function canonical(value: unknown): string {
@@ -26,8 +28,11 @@ function canonical(value: unknown): string {
 
 const keyOf = (row: FixtureRow, columns: readonly string[]) => JSON.stringify(columns.map((c) => canonical(row[c])));
 
-/** Compares `actual` with `expected` over the expected rows' columns (or all of `allColumns` when none are expected). */
-export function diffRows(expected: readonly FixtureRow[], actual: readonly FixtureRow[], allColumns: readonly string[], ignore: readonly string[]): RowsDiff {
+/**
+ * Compares `actual` with `expected` over the expected rows' columns (or all of `allColumns` when none are
+ * expected). A missing and an extra row that agree on `key` (the model's key, when compared) are one changed row.
+ */
+export function diffRows(expected: readonly FixtureRow[], actual: readonly FixtureRow[], allColumns: readonly string[], ignore: readonly string[], key: readonly string[] = []): RowsDiff {
   const named = expected.length ? [...new Set(expected.flatMap((r) => Object.keys(r)))] : allColumns;
   const columns = named.filter((c) => !ignore.includes(c));
   const pool = new Map<string, FixtureRow[]>();
@@ -42,11 +47,32 @@ export function diffRows(expected: readonly FixtureRow[], actual: readonly Fixtu
     else missing.push(row);
   }
   const extra = [...pool.values()].flat();
-  return { columns, missing, extra };
+  const changed: RowsDiff['changed'][number][] = [];
+  if (key.length && key.every((k) => columns.includes(k))) {
+    for (const row of [...missing]) {
+      const at = extra.findIndex((e) => keyOf(e, key) === keyOf(row, key));
+      if (at < 0) continue;
+      const [actualRow] = extra.splice(at, 1);
+      missing.splice(missing.indexOf(row), 1);
+      changed.push({ expected: row, actual: actualRow, columns: columns.filter((c) => canonical(row[c]) !== canonical(actualRow[c])) });
+    }
+  }
+  return { columns, missing, extra, changed };
 }
 
-/** The diff as lines: each missing row with `-`, each extra row with `+`, over the compared columns. */
-export function diffLines(diff: RowsDiff): string[] {
-  const show = (row: FixtureRow) => `{ ${diff.columns.map((c) => `${c}: ${row[c] === null || row[c] === undefined ? 'null' : JSON.stringify(row[c] instanceof Date ? (row[c] as Date).toISOString() : row[c])}`).join(', ')} }`;
-  return [...diff.missing.map((r) => `- missing  ${show(r)}`), ...diff.extra.map((r) => `+ extra    ${show(r)}`)];
+/** A value as YAML would show it: numbers (also the target's text of one) bare, the rest quoted. */
+const shown = (value: unknown) => {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) return String(value);
+  return JSON.stringify(value instanceof Date ? value.toISOString() : value);
+};
+
+/** The diff as lines: each missing row with `-`, each extra row with `+`, each changed row with `~` and its columns' values. */
+export function diffLines(diff: RowsDiff, key: readonly string[] = []): string[] {
+  const show = (row: FixtureRow, columns = diff.columns) => `{ ${columns.map((c) => `${c}: ${shown(row[c])}`).join(', ')} }`;
+  return [
+    ...diff.missing.map((r) => `- missing  ${show(r)}`),
+    ...diff.extra.map((r) => `+ extra    ${show(r)}`),
+    ...diff.changed.map((c) => `~ changed  ${show(c.actual, key)}: ${c.columns.map((col) => `${col} ${shown(c.expected[col])} expected, got ${shown(c.actual[col])}`).join('; ')}`),
+  ];
 }
