@@ -48,4 +48,37 @@ describe('tm test --unit', () => {
     expect(r.stdout).toMatch(/2 unit tests of 1 model in [\d.]+ s: 0 passed, 2 failed/);
     await writeFile(file, text);
   });
+
+  it("gives a ref's rows as a table made from its contract in the target", async () => {
+    const file = path.join(project.dir, 'models', 'cold', 'reconcile.yml');
+    const text = await readFile(file, 'utf8');
+    const anchor = '      - { name: reconciled_at, type: TIMESTAMP, description: "wall-clock time of the run" }\n';
+    expect(text).toContain(anchor);
+    // Only hot_clicks is compared: the sum of the hot minute rows of each full day before date(S).
+    const test = [
+      '    unit_tests:',
+      '      - name: hot_clicks_from_the_minute_table',
+      '        now: "2020-11-11 00:10:00"',
+      '        given:',
+      '          - ref: mart_realtime_traffic_minute',
+      '            rows:',
+      '              - { event_minute: "2020-11-10 10:00:00", total_clicks: 3 }',
+      '              - { event_minute: "2020-11-10 10:01:00", total_clicks: 2 }',
+      '              - { event_minute: "2020-11-11 00:05:00", total_clicks: 4 }',
+      '          - source: curated_stream',
+      '            rows: [{ dedup_key: t1, event_ts: "2020-11-11 00:05:00", session_id: s3, document_id: 3 }]',
+      '        expect:',
+      '          ignore_columns: [cold_clicks, drift_clicks, reconciled_at]',
+      '          rows: [{ event_date: "2020-11-10", hot_clicks: 5 }]',
+      '      - name: a_ref_the_model_does_not_read',
+      '        given: [{ ref: mart_daily_traffic, rows: [] }]',
+      '        expect: { rows: [] }',
+    ].join('\n');
+    await writeFile(file, text.replace(anchor, `${anchor}${test}\n`));
+    const r = await tm('test', '--unit', '--select', 'mart_hot_cold_drift');
+    await writeFile(file, text);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^PASS {2}mart_hot_cold_drift: hot_clicks_from_the_minute_table/m);
+    expect(r.stdout).toMatch(/^ERROR mart_hot_cold_drift: a_ref_the_model_does_not_read[^\n]*\n\s+models\/cold\/reconcile\.yml \(model 'mart_hot_cold_drift', unit test 'a_ref_the_model_does_not_read'\): given ref 'mart_daily_traffic' is not read by the model \(it reads: mart_realtime_traffic_minute\)/m);
+  });
 });
