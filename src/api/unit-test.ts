@@ -106,15 +106,17 @@ function withFixtureLocations(manifest: Manifest, folder: string): Manifest {
   return { ...manifest, sources };
 }
 
-async function runUnitTest(ctx: ProjectContext, model: ModelNode, spec: UnitTestSpec, folder: string, writer: SqlSession, runtime: Runtime): Promise<Pick<UnitTestResult, 'status' | 'lines'>> {
-  const where = `${model.yamlPath ?? model.path} (model '${model.name}', unit test '${spec.name}')`;
-  if (model.config.materialized === 'temp') throw projectError(where, 'a temp model lives only in the run: test the models that read it');
+async function runUnitTest(ctx: ProjectContext, declared: ModelNode, spec: UnitTestSpec, folder: string, writer: SqlSession, runtime: Runtime): Promise<Pick<UnitTestResult, 'status' | 'lines'>> {
+  const where = `${declared.yamlPath ?? declared.path} (model '${declared.name}', unit test '${spec.name}')`;
+  if (declared.config.materialized === 'temp') throw projectError(where, 'a temp model lives only in the run: test the models that read it');
   // A test's vars change what the project renders at load (kind settings): its manifest is built with them.
   const base = Object.keys(spec.vars).length ? await buildManifest(ctx.project, { ...ctx.manifest.vars, ...spec.vars }) : ctx.manifest;
   const manifest = withFixtureLocations(base, folder);
   for (const source of manifest.sources.values()) await mkdir(source.location, { recursive: true });
+  const model = manifest.models.get(declared.name) ?? declared;
+  const unknown = [...spec.expect.rows.flatMap((r) => Object.keys(r)), ...spec.expect.ignoreColumns].find((c) => !model.columns.some((m) => m.name === c));
+  if (unknown) throw projectError(where, `expect names column '${unknown}', which is not in the model's contract (${model.columns.map((c) => c.name).join(', ')})`);
   // What the run reads: the model's sources and refs, and those of the temp models it reads (computed in the run).
-  model = manifest.models.get(model.name) ?? model;
   const temps = tempAncestors(manifest, model);
   const sourcesRead = [...new Set([model, ...temps].flatMap((m) => m.sources))];
   const refsRead = [...new Set([model, ...temps].flatMap((m) => m.refs))].filter((r) => manifest.models.get(r)?.config.materialized !== 'temp');

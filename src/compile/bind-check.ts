@@ -50,7 +50,7 @@ export interface BindCheckInput {
   readonly models: readonly ModelNode[];
   /** Run values the templates render with (stand-ins: the check knows no stream clock). */
   readonly valuesOf: (model: ModelNode) => Readonly<Record<string, string>>;
-  /** Where the model's rendered SQL was written (project-relative), or undefined. */
+  /** Writes the model's rendered SQL where compiled SQL goes; returns its project-relative path (errors name it). */
   readonly compiledPathOf: (model: ModelNode, sql: string) => Promise<string>;
   /** Relation a source renders as in DuckDB, and the `{{this_rows}}` table of a model. */
   readonly sourceRelation: (name: string) => string;
