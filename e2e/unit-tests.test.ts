@@ -22,12 +22,12 @@ describe('tm test --unit', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^PASS {2}mart_realtime_anomaly_sessions: burst_windows_at_five_minute_boundaries/m);
     const xml = await readFile(junit, 'utf8');
-    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml.match(/<testcase /g)).toHaveLength(4);
     expect(xml).toContain('classname="tripclick.mart_daily_traffic" name="peak_hour_tie_goes_to_the_earliest_hour"');
     expect(xml).not.toContain('<failure');
     expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: peak_hour_tie_goes_to_the_earliest_hour {2}\(\d+ ms\)$/m);
     expect(r.stdout).toMatch(/^PASS {2}mart_daily_traffic: a_replayed_copy_in_another_days_file_counts_once/m);
-    expect(r.stdout).toMatch(/^3 unit tests of 2 models in [\d.]+ s: 3 passed, 0 failed$/m);
+    expect(r.stdout).toMatch(/^4 unit tests of 3 models in [\d.]+ s: 4 passed, 0 failed$/m);
   });
 
   it('fails with exit 1 and a diff: a changed row by its key, missing and extra rows', async () => {
