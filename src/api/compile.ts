@@ -48,7 +48,8 @@ export async function compile(options: CompileOptions): Promise<{ files: string[
   return { files };
 }
 
-function standInValues(model: ModelNode, now: Date): Record<string, string> {
+/** The run values of a model rendered without a run (`tm compile`, `tm check`): the wall clock, stand-ins marked. */
+export function standInValues(model: ModelNode, now: Date): Record<string, string> {
   const clock = sqlTimestampText(now);
   const config = incrementalConfigOf(model);
   const values: Record<string, string> = {

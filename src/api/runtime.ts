@@ -48,6 +48,8 @@ export interface RuntimeOptions {
    * project is parsed, and a project that fails to load leaves the target untouched.
    */
   readonly writesAfter?: Promise<unknown>;
+  /** The target to open, instead of profiles.yml's (a unit test's throwaway PGlite). */
+  readonly config?: TargetConfig;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface RuntimeOptions {
 export async function openRuntime(projectDir: string, targetName: string | undefined, threadsOverride?: number, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? stdoutLog;
   const write = options.write ?? true;
-  const config = await loadTargetConfig(projectDir, targetName);
+  const config = options.config ?? (await loadTargetConfig(projectDir, targetName));
   const threads = threadsOverride ?? config.threads;
   await mkdir(config.duckdb.tempDirectory, { recursive: true });
   const runId = randomBytes(8).toString('hex');

@@ -1,3 +1,4 @@
+import type { CheckOptions } from '../api/check.js';
 import { EXIT_FAILED, EXIT_OK, TmError } from '../core/errors.js';
 import { faultMessage } from '../core/fault-message.js';
 
@@ -36,4 +37,16 @@ export function reportError(err: unknown): number {
   if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   else process.stderr.write('(run with --debug for the stack trace)\n');
   return EXIT_FAILED;
+}
+
+/**
+ * `--check` of `tm run` and `tm build`: `tm check` on the same selection, before anything opens the target.
+ * A model that does not bind would fail the run anyway, after other models were written: exit 1 (a model
+ * failed, as a run would say), not 2 (the project loads; only its SQL is wrong).
+ */
+export async function checkedFirst(options: CheckOptions): Promise<boolean> {
+  const { check } = await import('../api/check.js');
+  const outcome = await check(options);
+  if (outcome.exitCode !== EXIT_OK) process.stderr.write('Error: tm check found problems (above); nothing was run\n');
+  return outcome.exitCode === EXIT_OK;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { tmVersion } from '../core/version.js';
+import { registerCheckCommand } from './commands/check.js';
 import { registerCompileCommand } from './commands/compile.js';
 import { registerDashboardsCommand } from './commands/dashboards.js';
 import { registerDebugCommand } from './commands/debug.js';
@@ -25,6 +26,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerRunCommand(program);
   registerCompileCommand(program);
+  registerCheckCommand(program);
   registerLsCommand(program);
   registerDebugCommand(program);
   registerQualityCommands(program);

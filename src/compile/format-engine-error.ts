@@ -28,21 +28,38 @@ export interface ModelSqlContext {
 /** `LINE 4: <text>` and the caret line under it, as DuckDB prints them. */
 const LINE_PATTERN = /\n*LINE (\d+): (.*)\n( *)\^ *$/;
 
-export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
+/** An engine's error placed in the model's template: what `formatEngineError` prints, as data (`tm check --output json`). */
+export interface PlacedEngineError {
+  readonly file: string;
+  /** 1-based line and column in the model's file, when the error could be placed. */
+  readonly line?: number;
+  readonly column?: number;
+  readonly message: string;
+  /** Detail and hint lines, then the template line with a caret (or the engine's own `LINE n:` snippet). */
+  readonly context: readonly string[];
+  readonly compiledPath: string;
+}
+
+export function placeEngineError(err: unknown, ctx: ModelSqlContext): PlacedEngineError {
   const raw = pgContractViolation(err) ?? errorMessage(err).replace(/\s+$/, '');
   const extra = ['detail', 'hint'].flatMap((k) => {
     const v = (err as Record<string, unknown> | null)?.[k];
     return typeof v === 'string' && v ? [`${k === 'hint' ? 'Hint' : 'Detail'}: ${v}`] : [];
   });
-  const compiled = `(compiled SQL: ${ctx.compiledPath})`;
   const m = LINE_PATTERN.exec(raw);
   const position = m ? renderedPosition(ctx.rendered, Number(m[1]), m[2], m[3].length - `LINE ${m[1]}: `.length) : positionOfPg(err, ctx);
   const where = position && templatePositionOf(ctx.rendered, position.line, position.column, ctx.body, ctx.bodyLine);
   const message = withContractLine((m ? raw.slice(0, m.index) : raw).trim(), ctx.model);
-  if (!where) return [`${ctx.file}: ${message}`, ...extra, ...(m ? [m[0].trim()] : []), compiled].join('\n');
+  if (!where) return { file: ctx.file, message, context: [...extra, ...(m ? [m[0].trim()] : [])], compiledPath: ctx.compiledPath };
   const gutter = String(where.line).length;
   const frame = [`  ${where.line} | ${where.text}`, `  ${' '.repeat(gutter)} | ${' '.repeat(where.column - 1)}^`];
-  return [`${ctx.file}:${where.line}:${where.column}: ${message}`, ...extra, ...frame, compiled].join('\n');
+  return { file: ctx.file, line: where.line, column: where.column, message, context: [...extra, ...frame], compiledPath: ctx.compiledPath };
+}
+
+export function formatEngineError(err: unknown, ctx: ModelSqlContext): string {
+  const placed = placeEngineError(err, ctx);
+  const at = placed.line === undefined ? placed.file : `${placed.file}:${placed.line}:${placed.column}`;
+  return [`${at}: ${placed.message}`, ...placed.context, `(compiled SQL: ${placed.compiledPath})`].join('\n');
 }
 
 /** A lossless-cast error (contract-check.ts) names the line of its column in the model's YAML. */

@@ -136,6 +136,31 @@ export interface ModelNode {
   readonly values: readonly string[];
   /** Project-relative path of the YAML file that declared the model, if any. */
   readonly yamlPath?: string;
+  /** `unit_tests:` of its YAML entry: given inputs, the expected relation (`tm test --unit`). */
+  readonly unitTests?: readonly UnitTestSpec[];
+}
+
+/** A row of a unit test, as written in YAML: column -> value (null for NULL). */
+export type FixtureRow = Readonly<Record<string, unknown>>;
+
+/**
+ * What a unit test gives the model: a source's files (path under the source's location -> rows, each
+ * written as a Parquet file; or `rows`, laid out by the source's date partition), or an upstream model's rows.
+ */
+export type UnitTestInput =
+  | { readonly source: string; readonly files: Readonly<Record<string, readonly FixtureRow[]>>; readonly rows: readonly FixtureRow[] }
+  | { readonly ref: string; readonly rows: readonly FixtureRow[] };
+
+export interface UnitTestSpec {
+  readonly name: string;
+  readonly description: string;
+  /** The run's wall clock (`--now`); default: the real one. */
+  readonly now?: string;
+  /** Project vars for this test (as `--vars`): thresholds small enough for a few rows. */
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly given: readonly UnitTestInput[];
+  /** The model's relation after the run, as a multiset of rows; `ignoreColumns` are not compared. */
+  readonly expect: { readonly rows: readonly FixtureRow[]; readonly ignoreColumns: readonly string[] };
 }
 
 export interface SourceColumn {

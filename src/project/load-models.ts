@@ -3,11 +3,12 @@ import path from 'node:path';
 import { isTypeError, parsePgType } from '../manifest/pg-type.js';
 import { analyzeTemplate, type TemplateDeclarations } from '../compile/static-analysis.js';
 import { projectError } from '../core/errors.js';
-import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec } from '../manifest/types.js';
+import type { ColumnSpec, ComputeEngine, IndexSpec, Materialization, ModelConfig, ModelNode, RetentionSpec, TestSpec, UnitTestSpec } from '../manifest/types.js';
 import type { ProjectConfig } from './load-project.js';
 import { parseKindConfig, type ConfigOrigin } from './model-kinds.js';
 import { stateDirOf } from './state-dir.js';
 import { parseTestList } from './test-specs.js';
+import { parseUnitTests } from './unit-test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
 import { closestName, didYouMean } from '../core/suggest.js';
 import { checkShape, problemMessage } from './yaml-shape.js';
@@ -26,6 +27,7 @@ interface ModelYaml {
   readonly primaryKey: string[];
   readonly indexes: IndexSpec[];
   readonly tests: TestSpec[];
+  readonly unitTests: UnitTestSpec[];
 }
 
 /** Models of the project; `vars` (project vars with --vars applied) render templated kind settings. */
@@ -134,6 +136,7 @@ function parseModelYaml(entry: unknown, file: string, keyPath: readonly (string 
       primaryKey: stringList(o.primary_key, file, `${w}: primary_key`),
       indexes,
       tests: parseTestList(o.tests, file, `${w}: tests`),
+      unitTests: parseUnitTests(o.unit_tests, file, name),
     },
   };
 }
@@ -195,6 +198,7 @@ function buildModel(project: ProjectConfig, vars: Readonly<Record<string, unknow
     sources: declared.sources,
     values: declared.values,
     yamlPath: yaml?.file,
+    ...(yaml?.unitTests.length ? { unitTests: yaml.unitTests } : {}),
   };
 }
 

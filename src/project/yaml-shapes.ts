@@ -85,8 +85,23 @@ export const MODEL_SHAPES: ShapeDocument = {
         tests: ref('tests'),
       }, ['name', 'type'])),
       tests: ref('tests'),
+      unit_tests: listOf(ref('unitTest'), 'Unit tests (tm test --unit): given rows of sources and upstream models, the expected relation of the model after a run.'),
     }, ['name']),
     config: MODEL_CONFIG_SHAPE,
+    rows: listOf({ type: 'dictionary', values: { type: 'any' } }, 'Rows: each a mapping of column to value (null for NULL).'),
+    unitTest: mapping({
+      name: text('Name of the test (unique within the model).'),
+      description: str(),
+      now: str('Wall-clock time of the run (UTC), as --now.'),
+      vars: { type: 'dictionary', nullable: true, values: { type: 'any' }, description: 'Project variables for this test, as --vars (e.g. a threshold small enough for a few rows).' },
+      given: listOf(mapping({
+        source: str('A source: its rows are written as Parquet files into a throwaway folder laid out like its location.'),
+        ref: str('An upstream model: its rows stand in the target before the run.'),
+        rows: ref('rows', 'Rows of the ref; for a source, laid out by its date partition (one file per day).'),
+        files: { type: 'dictionary', values: ref('rows'), description: 'For a source: file path under its location (e.g. event_date=2020-11-10/a.parquet) -> its rows.' },
+      })),
+      expect: mapping({ rows: ref('rows'), ignore_columns: listOf(str(), 'Columns not compared (e.g. updated_at).') }, ['rows']),
+    }, ['name', 'expect']),
   },
 };
 

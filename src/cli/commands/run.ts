@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { interruptible } from '../../core/signals.js';
-import { action } from '../action.js';
+import { EXIT_FAILED } from '../../core/errors.js';
+import { action, checkedFirst } from '../action.js';
 import { commonOptions, parseThreads, parseWholeNumber, withCommon, withSelection, withDeferTo, withStateFrom, type GlobalFlags, type SelectionFlags } from '../options.js';
 import { runEveryFromCli } from '../run-every.js';
 
@@ -17,6 +18,7 @@ interface RunFlags extends GlobalFlags, SelectionFlags {
   readonly dryRun?: boolean;
   readonly showSql?: boolean;
   readonly deferTo?: string;
+  readonly check?: boolean;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -32,12 +34,14 @@ export function registerRunCommand(program: Command): void {
     .option('--wait', 'wait for models another tm process is running, instead of skipping them')
     .option('--dry-run', 'print the plan (each model, its action and why, windows, files) and write nothing to the target')
     .option('--show-sql', "with --dry-run: print each model's SQL as it would run")
+    .option('--check', 'first bind the selected models against their contracts (tm check); on a problem, exit 1 before touching the target')
     .action(
       action(async (flags: RunFlags) => {
         const options = {
           ...commonOptions(flags), select: flags.select, exclude: flags.exclude, stateFrom: flags.stateFrom, deferTo: flags.deferTo, threads: flags.threads, fullRefresh: flags.fullRefresh,
           now: flags.now, wait: flags.wait, dryRun: flags.dryRun, showSql: flags.showSql,
         };
+        if (flags.check && !(await checkedFirst(options))) return EXIT_FAILED;
         if ((flags.every !== undefined || flags.watch) && !flags.dryRun) {
           return runEveryFromCli({ ...options, quiet: flags.quiet, alertCommand: flags.alertCommand, alertAfter: flags.alertAfter }, flags.every ?? '30s', flags.watch);
         }
