@@ -132,6 +132,31 @@ describe('nothing leaked: URLs, chart SQL, local servers', () => {
     }
   });
 
+  it('dashboards serve: a client that leaves stops the chart query already running, not only the charts not started', async () => {
+    const slow = path.join(lake.projectDir, 'dashboards', 'slow.yml');
+    // One row sleeps 30 s: left alone, the query would run until the 60 s chart timeout.
+    await writeFile(slow, `dashboards:\n  - name: slow\n    charts:\n      - { name: nap, model: m, form: big_number, metrics: [{ sql: "count(*) FILTER (WHERE id = 0 AND pg_sleep(30)::text IS NULL)", label: n }], place: { row: 1, width: 6 } }\n`);
+    const { proc, url } = await serve(['dashboards', 'serve']);
+    const sleeping = async () => (await queryRows(`SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`)).length;
+    try {
+      const req = request(`${url}data/slow.json`);
+      req.on('error', () => undefined);
+      req.end();
+      const until = Date.now() + 15_000;
+      while ((await sleeping()) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(await sleeping(), 'the chart query started').toBe(1);
+      req.destroy();
+      const left = Date.now();
+      while ((await sleeping()) > 0 && Date.now() - left < 10_000) await new Promise((r) => setTimeout(r, 100));
+      expect(await sleeping(), 'the chart query is cancelled once its client left').toBe(0);
+      expect(Date.now() - left).toBeLessThan(5_000);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await rm(slow, { force: true });
+    }
+  });
+
   it('both servers warn loudly when bound beyond loopback; docs serve shows no absolute path and checks Host too; docs count only the project\'s tables', async () => {
     // A table of the schema that is not the project's is neither counted nor shown.
     await queryRows(`CREATE TABLE ${lake.schema}.not_ours AS SELECT 1 AS x`);

@@ -35,12 +35,40 @@ async function readOnly(session: TargetSession, sql: string): Promise<Record<str
   });
 }
 
+/**
+ * When the client leaves (serve), the query this session is running is cancelled too, from a connection
+ * of its own (the pool's may all be busy with charts). PGlite runs one query at a time in-process: there
+ * the charts not yet started are skipped, as everywhere. The returned `stop` waits for a cancel under way,
+ * so the session goes back to the pool only once nothing can cancel another request's query on it.
+ */
+async function cancelOnAbort(target: Target, session: TargetSession, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+  const openOwn = target.openDedicated;
+  if (!signal || !openOwn) return async () => undefined;
+  const [{ pid }] = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  let cancelling: Promise<void> | undefined;
+  const cancel = () => {
+    cancelling = openOwn().then(async (own) => {
+      try {
+        await own.query('SELECT pg_cancel_backend($1)', [pid]);
+      } finally {
+        await own.close();
+      }
+    }).catch(() => undefined);
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  return async () => {
+    signal.removeEventListener('abort', cancel);
+    await cancelling;
+  };
+}
+
 export async function runCharts(manifest: Manifest, target: Target, dashboards: readonly DashboardNode[], signal?: AbortSignal): Promise<ChartResult[]> {
   const jobs = dashboards.flatMap((d) => d.charts.map((chart) => ({ dashboard: d.name, chart })));
   const results: ChartResult[] = new Array(jobs.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     const session = await target.acquire();
+    const stopOnLeave = await cancelOnAbort(target, session, signal);
     try {
       await tuneSession(session);
       // A client that left (serve) stops the charts not yet started.
@@ -61,6 +89,7 @@ export async function runCharts(manifest: Manifest, target: Target, dashboards: 
         results[i] = { dashboard, chart: chart.name, data, rows, seconds: (performance.now() - started) / 1000 };
       }
     } finally {
+      await stopOnLeave();
       await session.release();
     }
   };
