@@ -75,6 +75,8 @@ describe('PostgreSQL errors at the line to fix', () => {
       expect(await insert("549.25, 'abc', 1.5")).toBe("column 'revenue': value 549.25 of the model's numeric has a fraction, which would be lost in the contract's SMALLINT");
       expect(await insert("549, 'abcd', 1.5")).toBe("column 'code': value abcd of the model's text is longer than the 3 characters of the contract's VARCHAR(3)");
       expect(await insert("549.00, 'abc', 1.125")).toBe("column 'amount': value 1.125 of the model's numeric has more decimals than the contract's NUMERIC(6,2)");
+      expect(await insert("40000, 'abc', 1.5")).toBe("column 'revenue': value 40000 of the model's numeric is out of range of the contract's SMALLINT");
+      expect(await insert("-40000, 'abc', 1.5")).toBe("column 'revenue': value -40000 of the model's numeric is out of range of the contract's SMALLINT");
       expect(await insert("549.00, 'abc', 1.50")).toBe('ok');
       expect((await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM mart')).rows).toEqual([{ n: 1 }]);
     } finally {

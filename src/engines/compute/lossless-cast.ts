@@ -82,7 +82,10 @@ export function pgContractGuard(columns: readonly { readonly name: string; reado
     const fail = (why: string) =>
       `CAST(${quoteLiteral(`${PG_MARK}column '${c.name}': value `)} || ${asText} || ${quoteLiteral(" of the model's ")} || CAST(pg_typeof(${x}) AS TEXT) || ${quoteLiteral(` ${why} the contract's ${c.type.trim()}`)} AS INTEGER)`;
     const decimals = parsed.family === 'integer' ? 0 : parsed.family === 'decimal' ? parsed.scale : undefined;
-    if (decimals !== undefined) return [`CASE WHEN ${asText} ~ '\\.[0-9]{${decimals}}[0-9]*[1-9]' THEN ${fail(decimals ? 'has more decimals than' : 'has a fraction, which would be lost in')} END`];
+    // PostgreSQL refuses an integer out of range itself, without naming the column: named here first.
+    const whole = `substring(${asText} from '^-?[0-9]+')`;
+    const range = parsed.family === 'integer' && parsed.range ? [`CASE WHEN CAST(${whole} AS NUMERIC) NOT BETWEEN ${parsed.range[0]} AND ${parsed.range[1]} THEN ${fail('is out of range of')} END`] : [];
+    if (decimals !== undefined) return [...range, `CASE WHEN ${asText} ~ '\\.[0-9]{${decimals}}[0-9]*[1-9]' THEN ${fail(decimals ? 'has more decimals than' : 'has a fraction, which would be lost in')} END`];
     if (parsed.family === 'text' && parsed.length !== undefined) return [`CASE WHEN length(${asText}) > ${parsed.length} THEN ${fail(`is longer than the ${parsed.length} characters of`)} END`];
     if (parsed.family === 'timestamp') return [`CASE WHEN ${x} IS NOT NULL AND pg_typeof(${x}) = 'timestamp with time zone'::regtype THEN ${fail('has a time zone, which would be dropped in')} END`];
     return [];
