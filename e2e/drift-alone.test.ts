@@ -5,7 +5,7 @@ import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../
 /**
  * mart_hot_cold_drift reads every day the minute table holds, through the temp model stg_events. Run
  * alone, its source must be read by those days, whole, as when the partition-aware cold marts run with
- * it; the hot window (which starts today) is not what it reads.
+ * it, not the window from its default source_since (which starts today).
  */
 describe('mart_hot_cold_drift run alone equals it run with the cold tier', () => {
   let project: Awaited<ReturnType<typeof copyProject>>;
@@ -33,7 +33,7 @@ describe('mart_hot_cold_drift run alone equals it run with the cold tier', () =>
     withCold = await freshSchema('drift_cold');
     schemas.push(alone, withCold);
     // The hot tier runs in the morning of a day, then after midnight: the day is finished and its hot
-    // rows run from 06:44; today's window starts after midnight.
+    // rows run from 06:44, while the drift's own hot_start (its default source_since) is today's.
     const s = stream(data.dir);
     await s.write('2020-03-05', 'a.parquet', traffic('2020-03-05 06:00:00', 60, 60_000, 1));
     await hot('2020-03-05T07:00:00Z');
