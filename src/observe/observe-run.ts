@@ -10,7 +10,7 @@ import type { Manifest, ModelNode, SourceNode } from '../manifest/types.js';
 import { clockOfPartialRead, type PartitionedRead } from '../plan/changed-partitions.js';
 import { dateOf, dayBefore, earliest, isIsoDate, latest } from '../plan/clock.js';
 import { diffFiles, isEmptyDiff } from '../plan/file-diff.js';
-import { incrementalConfigOf, partitionColumnOf, relationOf } from '../manifest/kind-facts.js';
+import { incrementalConfigOf, partitionColumnOf, relationOf, sourceDaysOf } from '../manifest/kind-facts.js';
 import { filesOf, previousProgress, seenSince, summarize, tracksFiles, type ObservedSources, type ObservedState } from '../plan/plan-run.js';
 import { sqlTimestamp } from '../plan/time.js';
 import type { SourceStep } from '../plan/types.js';
@@ -27,7 +27,7 @@ import { ensureState, readStateId, stateSchemaOf } from '../state/store.js';
 import { readStoredState } from '../state/target-state.js';
 import { logDaysRead, readDays, type DaysRead } from '../sources/read-days.js';
 import type { PlannedRead } from '../sources/read-planned.js';
-import { hasPartitionedReader, observePartitionedSource } from './partitions.js';
+import { observePartitionedSource, readsByDays } from './partitions.js';
 
 export interface ObserveInput {
   readonly manifest: Manifest;
@@ -132,12 +132,15 @@ interface SourceToRead {
 
 /**
  * Sources the run's models read (not those only locked models read). A source that only the active
- * incremental models read, directly or through temp models, is windowed (when it has a date
- * partition and a clock); any other, e.g. one a full-recompute model also reads, is read in full.
+ * incremental models read from their `source_since` on, directly or through temp models, is windowed
+ * (when it has a date partition and a clock); any other is read in full or by days: one a full-recompute
+ * model also reads, or one an incremental model reads by the days a table holds (`source_days_of`), which
+ * are whole days, older than the window, whatever else the run selects.
  */
 function sourcesToRead(manifest: Manifest, models: readonly ModelNode[], active: readonly ModelNode[], locked: ReadonlySet<string>): SourceToRead[] {
   const live = models.filter((m) => !locked.has(m.name));
-  const full = new Set(live.filter((m) => m.config.materialized !== 'temp' && !incrementalConfigOf(m)).flatMap((m) => [...inputsOf(manifest, m).sources]));
+  const wholeDays = (m: ModelNode) => m.config.materialized !== 'temp' && (!incrementalConfigOf(m) || sourceDaysOf(m) !== undefined);
+  const full = new Set(live.filter(wholeDays).flatMap((m) => [...inputsOf(manifest, m).sources]));
   const windowable = new Set(active.flatMap((m) => [...inputsOf(manifest, m).sources]));
   const names = new Set([...windowable, ...live.filter((m) => traitsOf(m.config.engine).readsSources).flatMap((m) => m.sources)]);
   return [...names].flatMap((n) => {
@@ -238,7 +241,7 @@ async function readSources(run: RunContext, sources: readonly SourceToRead[]): P
     if (clockOnly) clockReads.set(source.name, await readClockWindow(run, source, guessClock));
     const defer = !forActive || clockOnly;
     const allReaders = input.models.filter((m) => m.config.materialized !== 'temp' && !state.locked.has(m.name) && inputsOf(manifest, m).sources.has(source.name));
-    if (!windowed && hasPartitionedReader(allReaders)) {
+    if (!windowed && readsByDays(allReaders)) {
       const location = await locationOf(run, source);
       const stateDir = stateDirOf(input.projectDir);
       const { read, changes } = await observePartitionedSource({

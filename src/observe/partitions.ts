@@ -37,9 +37,13 @@ export interface PartitionedObservation {
   readonly changes: ReadonlyMap<string, PartitionChange>;
 }
 
-/** True when some reader is partition-aware: the source is then read by days (`observePartitionedSource`). */
-export function hasPartitionedReader(readers: readonly ModelNode[]): boolean {
-  return readers.some((m) => partitionColumnOf(m) !== undefined);
+/**
+ * True when some reader is partition-aware or names the days it reads (`source_days_of`): the source is
+ * then read by days (`observePartitionedSource`), those of the partition-aware readers' changes and
+ * those the named tables hold.
+ */
+export function readsByDays(readers: readonly ModelNode[]): boolean {
+  return readers.some((m) => partitionColumnOf(m) !== undefined || sourceDaysOf(m) !== undefined);
 }
 
 /**
