@@ -1,3 +1,4 @@
+import type { EngineTable } from '../engines/compute/types.js';
 import path from 'node:path';
 import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -179,9 +180,22 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
   }
 }
 
+/**
+ * Reaches the remote engines the plan's models run on (Spark) before any source is read or model built:
+ * one that cannot be reached fails the run (exit 2) with every mart as it was.
+ */
+async function readyEngines(engines: EngineTable, plan: RunPlan, log: Log): Promise<void> {
+  const names = new Set(plan.steps.filter((s) => s.action === 'build').map((s) => s.model.config.engine));
+  for (const name of names) {
+    const detail = await engines.get(name).ready?.();
+    if (detail) log(`tm: ${detail}`);
+  }
+}
+
 /** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
 export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<NodeResult[]> {
   const { ctx, runtime, observation, log } = planned;
+  await readyEngines(runtime.engines, planned.plan, log);
   const { sources, plan } = await planned.ingest(planned.plan);
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
@@ -190,6 +204,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
+      engineTemplates: (engine) => templatesFor(ctx.manifest, engine),
       sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
     }),
   ]);
