@@ -65,7 +65,8 @@ export function sparkEngine(settings: SparkSettings, duck: DuckDb | undefined): 
 
 function sparkSession(spark: SparkConnectClient, duck: DuckSession, runOutput: string): ComputeSession {
   const { quoteIdent, quoteLiteral } = sparkTraits.dialect;
-  const folderOf = (name: string) => path.join(runOutput, name);
+  // Spark skips files and folders whose names start with _ or . (its markers): every name gets a prefix.
+  const folderOf = (name: string) => path.join(runOutput, `m-${name}`);
   const writeParquet = async (name: string, sql: string): Promise<string> => {
     const folder = folderOf(name);
     await spark.executeSql(`INSERT OVERWRITE DIRECTORY ${quoteLiteral(folder)} USING parquet ${sql}`);
@@ -74,7 +75,7 @@ function sparkSession(spark: SparkConnectClient, duck: DuckSession, runOutput: s
   const viewOver = (name: string, parquet: string) => spark.executeSql(`CREATE OR REPLACE TEMPORARY VIEW ${quoteIdent(name)} AS SELECT * FROM parquet.${quoteIdent(parquet)}`);
   /** A DuckDB relation's rows written as one Parquet file of the run's output, read by Spark as view `into`. */
   const handOver = async (relation: string, into: string): Promise<void> => {
-    const file = path.join(folderOf('handed'), `${into}.parquet`);
+    const file = path.join(runOutput, 'handed', `t-${into}.parquet`);
     await mkdir(path.dirname(file), { recursive: true });
     await duck.run(`COPY (SELECT * FROM ${relation}) TO ${duckLiteral(file)} (FORMAT parquet)`);
     await viewOver(into, file);
@@ -83,17 +84,19 @@ function sparkSession(spark: SparkConnectClient, duck: DuckSession, runOutput: s
     run: (sql) => spark.executeSql(sql),
     all: async <R>(sql: string) => (await spark.query(sql)) as R[],
     close: () => duck.close(),
-    async compute({ model, sql, keep, heavy }) {
-      const folder = await heavy(() => writeParquet(model.name, sql));
+    // Not under the run's heavy-query slot (DuckDB's cores): the cluster schedules its own jobs, and models
+    // on it run side by side up to the run's threads.
+    async compute({ model, sql, keep }) {
+      const folder = await writeParquet(model.name, sql);
       if (keep) await viewOver(model.name, folder);
       return parquetRows(duck, model, path.join(folder, '*.parquet'));
     },
-    async keep(name, sql, as, heavy) {
+    async keep(name, sql, as) {
       if (as === 'view') {
         await spark.executeSql(`CREATE OR REPLACE TEMPORARY VIEW ${quoteIdent(name)} AS ${sql}`);
         return undefined;
       }
-      await viewOver(name, await heavy(() => writeParquet(name, sql)));
+      await viewOver(name, await writeParquet(name, sql));
       const [row] = await spark.query(`SELECT count(*) AS n FROM ${quoteIdent(name)}`);
       return Number(row?.n ?? 0);
     },

@@ -1,0 +1,147 @@
+/**
+ * `engine: spark` end to end on a real standalone cluster (master, two 1-core workers, the Connect
+ * server; started once for the file): the four TripClick cold marts built by `tm run` on Spark into one
+ * schema and on DuckDB into another from the same files (the cold fixture's traps: duplicates across files,
+ * broken rows, a corrupt file, ties, a session across midnight), compared row for row in PostgreSQL; a
+ * deliberately wrong Spark macro variant makes the comparison fail; an unreachable Spark fails the run
+ * with exit 2, naming the address, and leaves the marts as they were.
+ */
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../src/api/run.js';
+import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
+import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
+import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
+
+const MARTS = ['mart_session_analysis', 'mart_daily_traffic', 'mart_popular_documents', 'mart_clinical_areas'];
+
+const SPARK_PROFILE = `
+spark:
+  connect: "{{ env 'TM_SPARK_CONNECT' }}"
+  output: "{{ env 'TM_SPARK_OUTPUT' }}"
+  conf:
+    spark.sql.shuffle.partitions: 4
+`;
+
+/** A copy of the project whose cold marts and their staging model run on Spark (from the same model files). */
+async function sparkProject(): Promise<Awaited<ReturnType<typeof copyProject>>> {
+  const project = await copyProject();
+  const cold = path.join(project.dir, 'models', 'cold', 'schema.yml');
+  await writeFile(cold, (await readFile(cold, 'utf8')).replaceAll('tags: [cold] }', 'tags: [cold], engine: spark }'));
+  const staging = path.join(project.dir, 'models', 'staging', 'schema.yml');
+  await writeFile(staging, (await readFile(staging, 'utf8')).replace('      materialized: temp\n', '      materialized: temp\n      engine: spark\n'));
+  await appendFile(path.join(project.dir, 'profiles.yml'), SPARK_PROFILE);
+  return project;
+}
+
+/** Rows in one schema's mart and not in the other's (EXCEPT ALL both ways), and both counts. */
+async function compare(a: string, b: string, mart: string): Promise<{ a: number; b: number; onlyA: number; onlyB: number }> {
+  const [row] = await queryRows<{ a: number; b: number; only_a: number; only_b: number }>(`SELECT
+      (SELECT count(*) FROM ${a}.${mart})::int AS a, (SELECT count(*) FROM ${b}.${mart})::int AS b,
+      (SELECT count(*) FROM (SELECT * FROM ${a}.${mart} EXCEPT ALL SELECT * FROM ${b}.${mart}) x)::int AS only_a,
+      (SELECT count(*) FROM (SELECT * FROM ${b}.${mart} EXCEPT ALL SELECT * FROM ${a}.${mart}) x)::int AS only_b`);
+  return { a: row.a, b: row.b, onlyA: row.only_a, onlyB: row.only_b };
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('engine: spark on a real two-worker cluster', () => {
+  let cluster: SparkCluster;
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let output: Awaited<ReturnType<typeof tempDir>>;
+  let duckProject: Awaited<ReturnType<typeof copyProject>>;
+  let project: Awaited<ReturnType<typeof copyProject>>;
+  const schemas: { schema: string; drop: () => Promise<void> }[] = [];
+  const newSchema = async (prefix: string) => {
+    const s = await freshSchema(prefix);
+    schemas.push(s);
+    return s.schema;
+  };
+  /** Builds the four marts with the project in `dir` into `schema`; returns the exit code and the output. */
+  const build = async (dir: string, schema: string): Promise<{ exitCode: number; output: string }> => {
+    const lines: string[] = [];
+    process.env.TM_PG_SCHEMA = schema;
+    const outcome = await run({ projectDir: dir, target: 'prod', select: MARTS, now: FIXTURE_NOW, log: (l) => lines.push(l) });
+    return { exitCode: outcome.exitCode, output: lines.join('\n') };
+  };
+
+  beforeAll(async () => {
+    const clusterStarting = startSparkCluster();
+    clusterStarting.catch(() => undefined);
+    data = await tempDir('tm-spark-lake-');
+    output = await tempDir('tm-spark-out-');
+    await writeColdFixture(data.dir);
+    duckProject = await copyProject();
+    project = await sparkProject();
+    Object.assign(process.env, { TM_PG_URL: pgUrl, TM_CURATED_PATH: data.dir, TM_SPARK_OUTPUT: output.dir });
+    cluster = await clusterStarting;
+    console.log(`spark cluster started in ${(cluster.startMs / 1000).toFixed(1)} s`);
+    process.env.TM_SPARK_CONNECT = cluster.connectAddress;
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const s of schemas) await s.drop();
+    await cluster?.stop();
+    for (const folder of [data, output, duckProject, project]) await folder?.remove();
+  });
+
+  it('builds the four cold marts on Spark equal to DuckDB row for row, and removes its output folder', async () => {
+    const duckSchema = await newSchema('spark_duck');
+    const sparkSchema = await newSchema('spark_spark');
+    const duck = await build(duckProject.dir, duckSchema);
+    expect(duck.exitCode, duck.output).toBe(0);
+    const started = performance.now();
+    const spark = await build(project.dir, sparkSchema);
+    console.log(`tm run of the four marts on Spark: ${((performance.now() - started) / 1000).toFixed(1)} s\n${spark.output}`);
+    expect(spark.exitCode, spark.output).toBe(0);
+    expect(spark.output).toMatch(/tm: Spark 4\.\d+\.\d+ at sc:\/\/127\.0\.0\.1:\d+/);
+    // The same source step: the same rows excluded and deduplicated before Spark reads them.
+    expect(spark.output).toMatch(/source curated_stream: 6 files \(2 unreadable\), 23 rows read, 13 valid, 3 duplicates, 7 excluded/);
+    for (const mart of MARTS) {
+      const diff = await compare(duckSchema, sparkSchema, mart);
+      expect({ mart, ...diff }).toEqual({ mart, a: diff.a, b: diff.a, onlyA: 0, onlyB: 0 });
+      expect(diff.a).toBeGreaterThan(0);
+    }
+    // The run's output folder went with it.
+    expect((await readdir(output.dir)).filter((name) => name.startsWith('run-'))).toEqual([]);
+    // Both workers' executors ran tasks (Spark's REST API).
+    const [app] = (await (await fetch(`${cluster.driverUiUrl}/api/v1/applications`)).json()) as { id: string }[];
+    const executors = (await (await fetch(`${cluster.driverUiUrl}/api/v1/applications/${app.id}/allexecutors`)).json()) as { id: string; totalTasks: number }[];
+    expect(executors.filter((e) => e.id !== 'driver' && e.totalTasks > 0)).toHaveLength(2);
+
+    // A deliberately wrong Spark variant (the earliest title, not the latest) makes the comparison fail.
+    const wrong = await sparkProject();
+    try {
+      await writeFile(path.join(wrong.dir, 'macros', 'latest_value.spark.sql'), "min(named_struct('ts', {{ts}}, 'k', {{key}}, 'v', {{value}})).v\n");
+      const wrongSchema = await newSchema('spark_wrong');
+      const wrongRun = await build(wrong.dir, wrongSchema);
+      expect(wrongRun.exitCode, wrongRun.output).toBe(0);
+      const diff = await compare(duckSchema, wrongSchema, 'mart_popular_documents');
+      expect(diff.onlyA + diff.onlyB).toBeGreaterThan(0);
+    } finally {
+      await wrong.remove();
+    }
+
+    // Spark unreachable: one line naming the address, exit 2, the marts as they were.
+    const before = await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`);
+    const address = `sc://127.0.0.1:${await closedPort()}`;
+    const cli = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--full-refresh', '--select', ...MARTS, '--now', FIXTURE_NOW], {
+      env: { TM_SPARK_CONNECT: address, TM_PG_SCHEMA: sparkSchema },
+    });
+    expect(cli.code, cli.stdout + cli.stderr).toBe(2);
+    expect(cli.stderr).toContain(`Spark Connect at ${address} is unreachable`);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`)).toEqual(before);
+  });
+});
