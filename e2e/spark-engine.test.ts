@@ -6,7 +6,7 @@
  * deliberately wrong Spark macro variant makes the comparison fail; an unreachable Spark fails the run
  * with exit 2, naming the address, and leaves the marts as they were.
  */
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,25 +14,14 @@ import { run } from '../src/api/run.js';
 import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
 import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
+import { useSparkForColdMarts } from '../test-support/spark-project.js';
 
 const MARTS = ['mart_session_analysis', 'mart_daily_traffic', 'mart_popular_documents', 'mart_clinical_areas'];
-
-const SPARK_PROFILE = `
-spark:
-  connect: "{{ env 'TM_SPARK_CONNECT' }}"
-  output: "{{ env 'TM_SPARK_OUTPUT' }}"
-  conf:
-    spark.sql.shuffle.partitions: 4
-`;
 
 /** A copy of the project whose cold marts and their staging model run on Spark (from the same model files). */
 async function sparkProject(): Promise<Awaited<ReturnType<typeof copyProject>>> {
   const project = await copyProject();
-  const cold = path.join(project.dir, 'models', 'cold', 'schema.yml');
-  await writeFile(cold, (await readFile(cold, 'utf8')).replaceAll('tags: [cold] }', 'tags: [cold], engine: spark }'));
-  const staging = path.join(project.dir, 'models', 'staging', 'schema.yml');
-  await writeFile(staging, (await readFile(staging, 'utf8')).replace('      materialized: temp\n', '      materialized: temp\n      engine: spark\n'));
-  await appendFile(path.join(project.dir, 'profiles.yml'), SPARK_PROFILE);
+  await useSparkForColdMarts(project.dir);
   return project;
 }
 
