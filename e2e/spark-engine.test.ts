@@ -15,6 +15,7 @@ import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
 import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
 import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
 import { useSparkForColdMarts } from '../test-support/spark-project.js';
+import { spawnTm } from '../test-support/processes.js';
 
 const MARTS = ['mart_session_analysis', 'mart_daily_traffic', 'mart_popular_documents', 'mart_clinical_areas'];
 
@@ -132,5 +133,34 @@ describe('engine: spark on a real two-worker cluster', () => {
     expect(cli.stderr).toContain(`Spark Connect at ${address} is unreachable`);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`)).toEqual(before);
+  });
+
+  it('SIGTERM during a Spark statement: the operation is interrupted on the cluster, exit 143 within 5 s, no mart written, no output folder left', async () => {
+    const slow = await sparkProject();
+    try {
+      // A count over 10^12 pairs: hours on two cores.
+      await writeFile(path.join(slow.dir, 'models', 'cold', 'mart_daily_traffic.sql'), `SELECT DATE'2020-03-01' + CAST(a.id % 2 AS INT) AS event_date, count(*) AS total_events, 0 AS unique_sessions, 0 AS unique_documents, 0 AS peak_hour
+        FROM range(1000000) a CROSS JOIN range(1000000) b WHERE (a.id * 31 + b.id) % 1000003 = 7 GROUP BY 1\n`);
+      const schema = await newSchema('spark_sigterm');
+      const p = spawnTm(['run', '--project-dir', slow.dir, '--target', 'prod', '--select', 'mart_daily_traffic', '--now', FIXTURE_NOW], { TM_PG_SCHEMA: schema });
+      await p.waitFor(/tm: Spark /);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      const sent = performance.now();
+      p.child.kill('SIGTERM');
+      const exit = await p.exited;
+      console.log(`exit ${exit.code} ${(exit.at - sent).toFixed(0)} ms after SIGTERM`);
+      expect(exit.code, p.output()).toBe(143);
+      expect(exit.at - sent).toBeLessThan(5_000);
+      expect(await queryRows(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'mart_daily_traffic'`, [schema])).toEqual([]);
+      expect((await readdir(output.dir)).filter((name) => name.startsWith('run-'))).toEqual([]);
+      // The cluster is not left computing the interrupted statement.
+      const [app] = (await (await fetch(`${cluster.driverUiUrl}/api/v1/applications`)).json()) as { id: string }[];
+      const running = async () => ((await (await fetch(`${cluster.driverUiUrl}/api/v1/applications/${app.id}/jobs?status=running`)).json()) as unknown[]).length;
+      const deadline = performance.now() + 30_000;
+      while ((await running()) > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await running()).toBe(0);
+    } finally {
+      await slow.remove();
+    }
   });
 });

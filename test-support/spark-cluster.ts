@@ -13,7 +13,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensurePythonEnv } from './python-env.js';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+// From the sources (test-support/) or from the build the bench runs (dist/test-support/).
+const PARENT = path.resolve(import.meta.dirname, '..');
+const REPO_ROOT = path.basename(PARENT) === 'dist' ? path.dirname(PARENT) : PARENT;
 export const SPARK_CONSTRAINTS = path.join(REPO_ROOT, 'deploy', 'spark', 'constraints.txt');
 
 const MASTER_CLASS = 'org.apache.spark.deploy.master.Master';
