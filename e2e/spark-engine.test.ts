@@ -6,14 +6,13 @@
  * deliberately wrong Spark macro variant makes the comparison fail; an unreachable Spark fails the run
  * with exit 2, naming the address, and leaves the marts as they were.
  */
-import { readdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/api/run.js';
 import { FIXTURE_NOW, writeColdFixture } from '../test-support/cold-fixture.js';
 import { copyProject, freshSchema, pgUrl, queryRows, runCli, tempDir } from '../test-support/harness.js';
-import { startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
+import { freePort, startSparkCluster, type SparkCluster } from '../test-support/spark-cluster.js';
 import { useSparkForColdMarts } from '../test-support/spark-project.js';
 import { spawnTm } from '../test-support/processes.js';
 
@@ -33,17 +32,6 @@ async function compare(a: string, b: string, mart: string): Promise<{ a: number;
       (SELECT count(*) FROM (SELECT * FROM ${a}.${mart} EXCEPT ALL SELECT * FROM ${b}.${mart}) x)::int AS only_a,
       (SELECT count(*) FROM (SELECT * FROM ${b}.${mart} EXCEPT ALL SELECT * FROM ${a}.${mart}) x)::int AS only_b`);
   return { a: row.a, b: row.b, onlyA: row.only_a, onlyB: row.only_b };
-}
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('engine: spark on a real two-worker cluster', () => {
@@ -125,7 +113,7 @@ describe('engine: spark on a real two-worker cluster', () => {
 
     // Spark unreachable: one line naming the address, exit 2, the marts as they were.
     const before = await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`);
-    const address = `sc://127.0.0.1:${await closedPort()}`;
+    const address = `sc://127.0.0.1:${await freePort()}`;
     const cli = await runCli(['run', '--project-dir', project.dir, '--target', 'prod', '--full-refresh', '--select', ...MARTS, '--now', FIXTURE_NOW], {
       env: { TM_SPARK_CONNECT: address, TM_PG_SCHEMA: sparkSchema },
     });
@@ -133,6 +121,22 @@ describe('engine: spark on a real two-worker cluster', () => {
     expect(cli.stderr).toContain(`Spark Connect at ${address} is unreachable`);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
     expect(await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`)).toEqual(before);
+  });
+
+  it('a Spark SQL error fails the model with Spark\'s message and the compiled SQL\'s path; its descendants are skipped', async () => {
+    const broken = await sparkProject();
+    try {
+      const stg = path.join(broken.dir, 'models', 'staging', 'stg_events.sql');
+      await writeFile(stg, (await readFile(stg, 'utf8')).replace('SELECT dedup_key,', 'SELECT no_such_column, dedup_key,'));
+      const built = await build(broken.dir, await newSchema('spark_broken'));
+      expect(built.exitCode, built.output).toBe(1);
+      expect(built.output).toMatch(/ERROR stg_events/);
+      expect(built.output).toMatch(/UNRESOLVED_COLUMN[\s\S]*no_such_column/);
+      expect(built.output).toMatch(/compiled SQL: target\/compiled\/models\/staging\/stg_events\.sql/);
+      for (const mart of MARTS) expect(built.output).toMatch(new RegExp(`SKIP +${mart} .* upstream stg_events failed`));
+    } finally {
+      await broken.remove();
+    }
   });
 
   it('SIGTERM during a Spark statement: the operation is interrupted on the cluster, exit 143 within 5 s, no mart written, no output folder left', async () => {

@@ -53,7 +53,7 @@ process.once('exit', () => {
 });
 
 /** A port free on 127.0.0.1 now (the OS's choice); Spark's daemons are given explicit ports. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -1,4 +1,4 @@
-import type { EngineTable } from '../engines/compute/types.js';
+import type { EngineName, EngineTable } from '../engines/compute/types.js';
 import path from 'node:path';
 import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +72,8 @@ export interface PlannedRun {
   readonly observation: RunObservation;
   readonly plan: RunPlan;
   readonly templates: TemplateEnv;
+  /** The template environment of each engine the selected models run on (its macro variants). */
+  readonly engineTemplates: ReadonlyMap<EngineName, TemplateEnv>;
   readonly threads: number;
   readonly log: Log;
   readonly startedAt: Date;
@@ -141,7 +143,9 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
         return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
       };
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, ingest, deferred, state, changes };
+      const engineNames = [...new Set(models.map((m) => m.config.engine))];
+      const engineTemplates = new Map(await Promise.all(engineNames.map(async (e) => [e, await templatesFor(ctx.manifest, e)] as const)));
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), engineTemplates, threads, log, startedAt, started, ingest, deferred, state, changes };
     } catch (err) {
       await observation.release();
       throw err;
@@ -204,7 +208,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
-      engineTemplates: (engine) => templatesFor(ctx.manifest, engine),
+      engineTemplates: async (engine) => planned.engineTemplates.get(engine) ?? templatesFor(ctx.manifest, engine),
       sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
     }),
   ]);
@@ -257,7 +261,7 @@ export function printPlan(planned: PlannedRun): RunPlan {
   const sql = new Map<string, string>();
   if (options.showSql) {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
-      sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.templates, {
+      sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.engineTemplates.get(step.model.config.engine) ?? planned.templates, {
         model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
         values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name), deferred: planned.deferred,
       })));

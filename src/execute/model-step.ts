@@ -49,7 +49,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   const { traits } = engine;
   const compiledPath = path.join(env.compiledDir, model.path);
   if (traits.store === 'run') for (const r of model.refs) await env.ensureInStore(engine, session, r);
-  if (traits.name !== sourceEngineTraits.name) for (const s of model.sources) await env.ensureSourceInStore(engine, session, s);
+  if (traits.readsSources && traits.name !== sourceEngineTraits.name) for (const s of model.sources) await env.ensureSourceInStore(engine, session, s);
   const relation: Relation = { schema: target.schema, name: step.relationName, qualified: qualified(target.schema, step.relationName) };
   const thisRows = step.kind === 'incremental' ? step.thisRows : undefined;
   if (thisRows) {
