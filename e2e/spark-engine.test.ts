@@ -111,6 +111,11 @@ describe('engine: spark on a real two-worker cluster', () => {
       await wrong.remove();
     }
 
+    // tm debug checks the connection: Spark's version and the output folder.
+    const debug = await runCli(['debug', '--project-dir', project.dir, '--target', 'prod'], { env: { TM_PG_SCHEMA: sparkSchema } });
+    expect(debug.code, debug.stdout + debug.stderr).toBe(0);
+    expect(debug.stdout).toMatch(/OK\s+spark: Spark 4\.\d+\.\d+ at sc:\/\/127\.0\.0\.1:\d+, output /);
+
     // Spark unreachable: one line naming the address, exit 2, the marts as they were.
     const before = await queryRows(`SELECT count(*)::int AS n FROM ${sparkSchema}.mart_popular_documents`);
     const address = `sc://127.0.0.1:${await freePort()}`;

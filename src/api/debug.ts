@@ -13,7 +13,7 @@ export interface DebugCheck {
   readonly detail: string;
 }
 
-/** `tm debug`: project, profile, target connection and DuckDB, each checked and reported. */
+/** `tm debug`: project, profile, target connection, DuckDB and Spark (when a model uses it or profiles.yml has it), each checked and reported. */
 export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
   const checks: DebugCheck[] = [];
   let projectDir = options.projectDir ?? process.cwd();
