@@ -29,10 +29,11 @@ import { ensureDataset, mib, type Dataset } from './dataset.js';
 import { TmRunError, dropSchemaFamilies, prepareProjectCopy, runChild, withPg } from './proc.js';
 import { s3Section } from './s3.js';
 import { soakSection } from './soak.js';
+import { sparkSection } from './spark.js';
 import type { BenchContext, BenchSection, SectionResult, TargetCheck } from './types.js';
 
 /** Every section, in run order. */
-const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection, fuzzSection, soakSection];
+const SECTIONS: readonly BenchSection[] = [coldSection, incrementalSection, hotSection, s3Section, dashboardsSection, peersSection, sparkSection, fuzzSection, soakSection];
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -49,7 +50,7 @@ const USAGE = `usage: npm run bench -- [options]
   --s3-year <yyyy>     s3 section: use this year's files only
   --s3-full            s3 section: upload the whole stream whatever it takes
   --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
-  --quick              peers section: a small generated stream (about a minute) instead of the TripClick-scale one
+  --quick              peers, spark sections: a small generated stream (about a minute) instead of the TripClick-scale one
   --soak-minutes <n>   soak section: how long the hot loop runs (default 10)
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:

@@ -69,8 +69,8 @@ const RANKS: Readonly<Record<string, number>> = {
 const UPWARD: readonly string[] = [];
 
 /** Modules of one engine or database driver: only engines/ imports them. */
-const ENGINE_PACKAGES = /^(@duckdb|pg|pg-copy-streams|@electric-sql)(\/|$)/;
-const ENGINE_MODULES = ['duckdb', 'postgres', 'pglite', 'pglite-lock', 'duck-transfer', 'type-map', 'compute/duckdb', 'compute/in-target', 'compute/parquet-rows'].map((m) => path.join(SRC, 'engines', `${m}.ts`));
+const ENGINE_PACKAGES = /^(@duckdb|pg|pg-copy-streams|@electric-sql|@grpc)(\/|$)/;
+const ENGINE_MODULES = ['duckdb', 'postgres', 'pglite', 'pglite-lock', 'duck-transfer', 'type-map', 'compute/duckdb', 'compute/in-target', 'compute/parquet-rows', 'compute/spark', 'spark/connect-client', 'spark/protowire', 'spark/connect-messages', 'spark/arrow-ipc'].map((m) => path.join(SRC, 'engines', `${m}.ts`));
 
 describe('the engine layout', () => {
   it('gives every folder a layer, and imports run down the layers only', () => {

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensurePythonEnv } from './python-env.js';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+// From the sources (test-support/) or from the build the bench runs (dist/test-support/).
+const PARENT = path.resolve(import.meta.dirname, '..');
+const REPO_ROOT = path.basename(PARENT) === 'dist' ? path.dirname(PARENT) : PARENT;
 export const SPARK_CONSTRAINTS = path.join(REPO_ROOT, 'deploy', 'spark', 'constraints.txt');
 
 const MASTER_CLASS = 'org.apache.spark.deploy.master.Master';
@@ -51,7 +53,7 @@ process.once('exit', () => {
 });
 
 /** A port free on 127.0.0.1 now (the OS's choice); Spark's daemons are given explicit ports. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderModelSql } from '../compile/render-model.js';
-import { createTemplateEnv } from '../compile/template-env.js';
+import { createTemplateEnv, type TemplateEnv } from '../compile/template-env.js';
 import { maskSecrets } from '../compile/secrets.js';
 import { selectNodes } from '../graph/select.js';
 import type { ModelNode } from '../manifest/types.js';
@@ -31,12 +31,14 @@ export async function compile(options: CompileOptions): Promise<{ files: string[
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const ctx = await loadProjectContext(options);
   const ids = selectNodes(ctx.graph, { select: options.select, exclude: options.exclude, kinds: ['model'] });
-  const templates = await createTemplateEnv(ctx.manifest);
+  // Each engine sees its own macro variants (macros/x.spark.sql for Spark models).
+  const templates = new Map<string, Promise<TemplateEnv>>();
+  const templatesOf = (engine: string) => templates.get(engine) ?? templates.set(engine, createTemplateEnv(ctx.manifest, engine)).get(engine)!;
   const now = parseNow(options.now);
   const files: string[] = [];
   for (const id of ids) {
     const model = ctx.graph.nodes.get(id) as ModelNode;
-    const sql = renderModelSql(templates, {
+    const sql = renderModelSql(await templatesOf(model.config.engine), {
       model, manifest: ctx.manifest, schema: options.schema ?? 'public', isIncremental: false, sourceRelation, values: standInValues(model, now),
     });
     const file = path.join(ctx.targetDir, 'compiled', model.path);

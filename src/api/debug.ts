@@ -4,7 +4,7 @@ import { collectTests } from '../quality/collect-tests.js';
 import { loadTargetConfig } from '../project/load-profile.js';
 import { loadProjectContext, type CommonOptions } from './project-context.js';
 import { openTarget } from './runtime.js';
-import { openSourceEngine } from '../engines/compute/index.js';
+import { checkSpark, openSourceEngine } from '../engines/compute/index.js';
 import { mkdir } from 'node:fs/promises';
 
 export interface DebugCheck {
@@ -13,12 +13,14 @@ export interface DebugCheck {
   readonly detail: string;
 }
 
-/** `tm debug`: project, profile, target connection and DuckDB, each checked and reported. */
+/** `tm debug`: project, profile, target connection, DuckDB and Spark (when a model uses it or profiles.yml has it), each checked and reported. */
 export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
   const checks: DebugCheck[] = [];
   let projectDir = options.projectDir ?? process.cwd();
+  let sparkModels = 0;
   try {
     const ctx = await loadProjectContext(options);
+    sparkModels = [...ctx.manifest.models.values()].filter((m) => m.config.engine === 'spark').length;
     projectDir = ctx.project.projectDir;
     checks.push({ name: 'project', ok: true, detail: `${ctx.project.name}: ${counted(ctx.manifest.models.size, 'model')}, ${counted(ctx.manifest.sources.size, 'source')}, ${counted(collectTests(ctx.manifest).length, 'test')}` });
   } catch (err) {
@@ -55,6 +57,16 @@ export async function debug(options: CommonOptions): Promise<DebugCheck[]> {
     checks.push({ name: 'duckdb', ok: true, detail: `${row.v}, memory_limit ${config.duckdb.memoryLimit}, TimeZone ${row.tz}` });
   } catch (err) {
     checks.push({ name: 'duckdb', ok: false, detail: errorMessage(err) });
+  }
+  if (sparkModels > 0 || config.spark) {
+    if (!config.spark) checks.push({ name: 'spark', ok: false, detail: `${counted(sparkModels, 'model')} with engine: spark, and no spark: block in profiles.yml` });
+    else {
+      try {
+        checks.push({ name: 'spark', ok: true, detail: `${await checkSpark(config.spark.connect, config.spark.conf)}, output ${config.spark.output}` });
+      } catch (err) {
+        checks.push({ name: 'spark', ok: false, detail: errorMessage(err).split('\n')[0] });
+      }
+    }
   }
   return checks;
 }

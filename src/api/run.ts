@@ -1,3 +1,4 @@
+import type { EngineName, EngineTable } from '../engines/compute/types.js';
 import path from 'node:path';
 import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -75,6 +76,8 @@ export interface PlannedRun {
   readonly observation: RunObservation;
   readonly plan: RunPlan;
   readonly templates: TemplateEnv;
+  /** The template environment of each engine the selected models run on (its macro variants). */
+  readonly engineTemplates: ReadonlyMap<EngineName, TemplateEnv>;
   readonly threads: number;
   readonly log: Log;
   readonly startedAt: Date;
@@ -148,7 +151,9 @@ export async function openPlannedRun(options: RunOptions): Promise<PlannedRun> {
         const done = await (read ??= readDeferred(ctx, runtime, observation, current, log));
         return { sources: new Map([...observation.prepared, ...done.prepared]), plan: withReadStats(current, ctx.manifest, done.stats) };
       };
-      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), threads, log, startedAt, started, seen, ingest, deferred, state, changes };
+      const engineNames = [...new Set(models.map((m) => m.config.engine))];
+      const engineTemplates = new Map(await Promise.all(engineNames.map(async (e) => [e, await templatesFor(ctx.manifest, e)] as const)));
+      return { options, ctx, runtime, observation, plan, templates: await templatesFor(ctx.manifest), engineTemplates, threads, log, startedAt, started, seen, ingest, deferred, state, changes };
     } catch (err) {
       await observation.release();
       throw err;
@@ -187,9 +192,22 @@ async function loadWhileConnecting(options: RunOptions, log: Log): Promise<{ ctx
   }
 }
 
+/**
+ * Reaches the remote engines the plan's models run on (Spark) before any source is read or model built:
+ * one that cannot be reached fails the run (exit 2) with every mart as it was.
+ */
+async function readyEngines(engines: EngineTable, plan: RunPlan, log: Log): Promise<void> {
+  const names = new Set(plan.steps.filter((s) => s.action === 'build').map((s) => s.model.config.engine));
+  for (const name of names) {
+    const detail = await engines.get(name).ready?.();
+    if (detail) log(`tm: ${detail}`);
+  }
+}
+
 /** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
 export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<{ results: NodeResult[]; freshness: RunFreshness }> {
   const { ctx, runtime, observation, log } = planned;
+  await readyEngines(runtime.engines, planned.plan, log);
   const { sources, plan } = await planned.ingest(planned.plan);
   // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
   // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
@@ -198,6 +216,7 @@ export async function executeRun(planned: PlannedRun, extra: { readonly command:
     quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
     executePlan({
       plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
+      engineTemplates: async (engine) => planned.engineTemplates.get(engine) ?? templatesFor(ctx.manifest, engine),
       sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
     }),
   ]);
@@ -251,7 +270,7 @@ export function printPlan(planned: PlannedRun): RunPlan {
   const sql = new Map<string, string>();
   if (options.showSql) {
     for (const step of plan.steps.filter((s) => s.action === 'build')) {
-      sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.templates, {
+      sql.set(step.model.name, maskSecrets(ctx.manifest, renderModelSql(planned.engineTemplates.get(step.model.config.engine) ?? planned.templates, {
         model: step.model, manifest: ctx.manifest, schema: runtime.target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step),
         values: step.values, sourceRelation: (name) => observation.prepared.get(name)?.relation ?? sourceRelation(name), deferred: planned.deferred,
       })));

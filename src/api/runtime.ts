@@ -65,7 +65,7 @@ export async function openRuntime(projectDir: string, targetName: string | undef
   const runId = randomBytes(8).toString('hex');
   // Spill files get a folder per run: DuckDB names them alike, and two tm processes on one project
   // (a hot loop and a cold run) must never read each other's.
-  const { folders, removed } = openRunFolders(runId, config.duckdb.tempDirectory);
+  const { folders, removed } = openRunFolders(runId, config.duckdb.tempDirectory, config.spark?.output);
   if (removed.length) log(`tm: removed ${removed.length} scratch folder${removed.length === 1 ? '' : 's'} left by runs that died (${removed.join(', ')})`);
   const undo: (() => Promise<unknown> | unknown)[] = [() => folders.remove()];
   const closeAll = async () => {
@@ -76,7 +76,8 @@ export async function openRuntime(projectDir: string, targetName: string | undef
     undo.push(() => opened.close());
     // Fail fast, before any work, when the target cannot be reached.
     await withSession(opened, (session) => session.query('SELECT 1'));
-    const engines = await openEngineTable({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true }, opened);
+    const spark = config.spark && folders.output ? { connect: config.spark.connect, conf: config.spark.conf, runOutput: folders.output } : undefined;
+    const engines = await openEngineTable({ ...config.duckdb, tempDirectory: folders.spill, removeTempDirectoryOnClose: true }, opened, spark);
     undo.push(() => engines.close());
     if (write) {
       await options.writesAfter;

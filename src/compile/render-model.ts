@@ -1,5 +1,5 @@
 import { quoteIdent } from '../core/sql-quote.js';
-import { sourceEngineTraits, traitsOf } from '../engines/compute/traits.js';
+import { handedSourceName, sourceEngineTraits, traitsOf } from '../engines/compute/traits.js';
 import { qualified } from '../engines/target.js';
 import { TmError } from '../core/errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
@@ -32,7 +32,8 @@ export function modelRenderContext(input: ModelRenderInput): RenderContext {
       if (!engine.readsSources) throw new TmError(`model '${model.name}' runs in ${engine.label} and cannot read source '${name}' (sources are read by ${sourceEngineTraits.label})`);
       const relation = input.sourceRelation(name);
       if (relation === undefined) throw new TmError(`source '${name}' was not prepared for this run`);
-      return relation;
+      // Another engine reads the prepared rows handed over to it (ComputeSession.importSourceRows).
+      return engine.name === sourceEngineTraits.name ? relation : engine.dialect.quoteIdent(handedSourceName(name));
     },
     thisRelation: qualified(schema, input.relationName ?? model.name),
     isIncremental: input.isIncremental,

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { renderModelConfigSql, renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { formatEngineError } from '../compile/format-engine-error.js';
-import { ModelStatementError, type ComputedRows, type ComputeEngine, type ComputeRequest, type ComputeSession } from '../engines/compute/types.js';
+import { sourceEngineTraits } from '../engines/compute/traits.js';
+import { ModelStatementError, type ComputedRows, type ComputeEngine, type ComputeRequest, type ComputeSession, type EngineName } from '../engines/compute/types.js';
 import { qualified, type Target } from '../engines/target.js';
 import { errorMessage, TmError } from '../core/errors.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
@@ -19,6 +20,8 @@ export interface StepEnv {
   readonly manifest: Manifest;
   readonly target: Target;
   readonly templates: TemplateEnv;
+  /** The template environment of models on an engine (its macro variants, macro-dispatch.ts); default `templates`. */
+  readonly engineTemplates?: (engine: EngineName) => Promise<TemplateEnv>;
   readonly sources: ReadonlyMap<string, PreparedSource>;
   readonly runId: string;
   readonly fullRefresh: boolean;
@@ -29,6 +32,8 @@ export interface StepEnv {
   readonly heavy: (model: ModelNode) => ComputeRequest['heavy'];
   /** Makes a model's table readable in the engine's store under its name (once per run and engine). */
   readonly ensureInStore: (engine: ComputeEngine, session: ComputeSession, name: string) => Promise<void>;
+  /** Hands a prepared source over to an engine other than the source engine (once per run and engine). */
+  readonly ensureSourceInStore: (engine: ComputeEngine, session: ComputeSession, source: string) => Promise<void>;
   /** Records that a model's rows are now in the engine's store under its name. */
   readonly markInStore: (engine: ComputeEngine, name: string) => void;
   /** Whether a later model of the run on the same engine reads this model: its result then stays in the store. */
@@ -44,6 +49,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
   const { traits } = engine;
   const compiledPath = path.join(env.compiledDir, model.path);
   if (traits.store === 'run') for (const r of model.refs) await env.ensureInStore(engine, session, r);
+  if (traits.readsSources && traits.name !== sourceEngineTraits.name) for (const s of model.sources) await env.ensureSourceInStore(engine, session, s);
   const relation: Relation = { schema: target.schema, name: step.relationName, qualified: qualified(target.schema, step.relationName) };
   const thisRows = step.kind === 'incremental' ? step.thisRows : undefined;
   if (thisRows) {
@@ -54,7 +60,7 @@ export async function buildModel(step: ModelStep, env: StepEnv, engine: ComputeE
     model, manifest, schema: target.schema, relationName: step.relationName, isIncremental: addsToStoredRows(step), values: step.values,
     sourceRelation: (name: string) => env.sources.get(name)?.relation, deferred: env.deferred,
   };
-  const sql = renderModelSql(env.templates, renderInput);
+  const sql = renderModelSql(env.engineTemplates ? await env.engineTemplates(traits.name) : env.templates, renderInput);
   await mkdir(path.dirname(compiledPath), { recursive: true });
   await writeFile(compiledPath, maskSecrets(manifest, sql));
   const sqlError = (err: unknown, statement?: string) => new TmError(formatEngineError(err, { file: model.path, rendered: sql, statement, body: model.rawSql, bodyLine: model.bodyLine, compiledPath: path.relative(manifest.projectDir, compiledPath), model: { name: model.name, yamlPath: model.yamlPath, projectDir: manifest.projectDir } }), 1, { cause: err });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NodeResult } from '../artifacts/run-results.js';
 import type { TemplateEnv } from '../compile/template-env.js';
-import { traitsOf } from '../engines/compute/traits.js';
+import { handedSourceName, traitsOf } from '../engines/compute/traits.js';
 import type { ComputeEngine, EngineTable } from '../engines/compute/types.js';
 import { withSession, type Target } from '../engines/target.js';
 import { TmError, errorMessage } from '../core/errors.js';
@@ -28,6 +28,8 @@ export interface ExecuteInput {
   readonly target: Target;
   readonly engines: EngineTable;
   readonly templates: TemplateEnv;
+  /** The template environment of models on an engine (its macro variants); default `templates`. */
+  readonly engineTemplates?: StepEnv['engineTemplates'];
   readonly sources: ReadonlyMap<string, PreparedSource>;
   readonly threads: number;
   readonly compiledDir: string;
@@ -165,7 +167,7 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
   // Time each model waits for the slot, reported apart: its line's time is wall time, queue included.
   const queued = new Map<string, number>();
   return {
-    manifest, target: input.target, templates: input.templates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
+    manifest, target: input.target, templates: input.templates, engineTemplates: input.engineTemplates, sources: input.sources, runId: plan.runId, fullRefresh: plan.fullRefresh,
     compiledDir: input.compiledDir, scratch, queued, deferred: input.deferred,
     heavy: (model) => (work) => {
       const waitStart = performance.now();
@@ -184,6 +186,18 @@ function stepEnv(input: ExecuteInput, scratch: string): StepEnv & { readonly que
         pending = importModel(session, input.target, model, scratch, isIncremental(model), input.deferred?.get(name)).then(() => {
           store.add(name);
         });
+        importing.set(key, pending);
+      }
+      await pending;
+    },
+    ensureSourceInStore: async (engine, session, source) => {
+      const key = `${engine.traits.name}\nsource ${source}`;
+      let pending = importing.get(key);
+      if (!pending) {
+        const prepared = input.sources.get(source);
+        if (!prepared) throw new TmError(`source '${source}' was not prepared for this run`);
+        if (!session.importSourceRows) throw new TmError(`the ${engine.traits.label} engine cannot read source '${source}'`);
+        pending = session.importSourceRows(prepared.relation, handedSourceName(source));
         importing.set(key, pending);
       }
       await pending;

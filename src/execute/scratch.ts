@@ -15,6 +15,8 @@ export interface RunFolders {
   readonly tmp: string;
   /** DuckDB's spill folder for the run. */
   readonly spill: string;
+  /** The run's folder under Spark's output folder (`<output>/run-<id>`), when profiles.yml has one. */
+  readonly output?: string;
   /** Removes both folders (idempotent). */
   remove(): void;
 }
@@ -26,16 +28,19 @@ const SPILL_PREFIX = 'run-';
 const LEGACY_AGE_MS = 60 * 60 * 1000;
 const LEGACY_TMP_PREFIXES = ['tm-copy-', 'tm-pglite-', TMP_PREFIX];
 
-export function openRunFolders(runId: string, spillRoot: string): { folders: RunFolders; removed: string[] } {
+export function openRunFolders(runId: string, spillRoot: string, outputRoot?: string): { folders: RunFolders; removed: string[] } {
   const tmpRoot = os.tmpdir();
   const removed = [
     ...sweepDeadFolders(tmpRoot, (name) => LEGACY_TMP_PREFIXES.some((p) => name.startsWith(p))),
     ...sweepDeadFolders(spillRoot, (name) => name.startsWith(SPILL_PREFIX)),
+    ...(outputRoot ? sweepDeadFolders(outputRoot, (name) => name.startsWith(SPILL_PREFIX)) : []),
   ];
   const tmp = path.join(tmpRoot, `${TMP_PREFIX}${runId}`);
   const spill = path.join(spillRoot, `${SPILL_PREFIX}${runId}`);
+  const output = outputRoot ? path.join(outputRoot, `${SPILL_PREFIX}${runId}`) : undefined;
+  const dirs = output ? [tmp, spill, output] : [tmp, spill];
   const owner = JSON.stringify(currentOwner());
-  for (const dir of [tmp, spill]) {
+  for (const dir of dirs) {
     // A mart's rows pass through these folders (COPY files, spill): no other local user may look in.
     ensurePrivateDir(dir);
     writeFileSync(path.join(dir, OWNER_FILE), owner, { mode: PRIVATE_FILE_MODE });
@@ -45,11 +50,11 @@ export function openRunFolders(runId: string, spillRoot: string): { folders: Run
     if (gone) return;
     gone = true;
     process.off('exit', remove);
-    for (const dir of [tmp, spill]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
   // A run stopped by process.exit (a second signal, the 5 s deadline) still leaves nothing behind.
   process.on('exit', remove);
-  return { folders: { tmp, spill, remove }, removed };
+  return { folders: { tmp, spill, output, remove }, removed };
 }
 
 /** Removes the folders under `root` picked by `wanted` whose owner is gone; returns their paths. */

@@ -6,7 +6,7 @@ export type { DashboardNode };
 export type Materialization = 'replace' | 'upsert' | 'snapshot' | 'append' | 'temp';
 
 /** Where a model's SQL runs: DuckDB over sources and earlier models, or inside the target PostgreSQL. */
-export type ComputeEngine = 'duckdb' | 'postgres';
+export type ComputeEngine = 'duckdb' | 'postgres' | 'spark';
 
 export interface ColumnSpec {
   readonly name: string;

@@ -428,12 +428,14 @@ function locationOf(run: RunContext, source: SourceNode): Promise<SourceLocation
   return openLocationFor(source, projectDir, stateDirOf(projectDir));
 }
 
-/** One template environment per parsed project (a `--every` loop keeps the project between cycles). */
-const environments = new WeakMap<Manifest, Promise<TemplateEnv>>();
+/** One template environment per parsed project and engine (a `--every` loop keeps the project between cycles). */
+const environments = new WeakMap<Manifest, Map<string, Promise<TemplateEnv>>>();
 
-export function templatesFor(manifest: Manifest): Promise<TemplateEnv> {
-  let env = environments.get(manifest);
-  if (!env) environments.set(manifest, (env = createTemplateEnv(manifest)));
+export function templatesFor(manifest: Manifest, engineName = 'duckdb'): Promise<TemplateEnv> {
+  let envs = environments.get(manifest);
+  if (!envs) environments.set(manifest, (envs = new Map()));
+  let env = envs.get(engineName);
+  if (!env) envs.set(engineName, (env = createTemplateEnv(manifest, engineName)));
   return env;
 }
 

@@ -12,7 +12,8 @@ import { parseUnitTests } from './unit-test-specs.js';
 import { listFiles, projectRelative } from './walk.js';
 import { closestName, didYouMean } from '../core/suggest.js';
 import { checkShape, problemMessage } from './yaml-shape.js';
-import { ENGINES, MATERIALIZATIONS, MODEL_CONFIG_SHAPE, MODEL_SHAPES } from './yaml-shapes.js';
+import { ENGINE_NAMES } from '../engines/compute/traits.js';
+import { MATERIALIZATIONS, MODEL_CONFIG_SHAPE, MODEL_SHAPES } from './yaml-shapes.js';
 import { parseFreshness } from './load-freshness.js';
 import { checkYamlShape, expectArray, expectObj, expectString, lineOfPath, loadYaml, memoByContent, optionalNumber, optionalString, parseYamlText, readLocatedYamlFile, readYamlFile, stringList, type Obj } from './yaml-file.js';
 
@@ -210,7 +211,7 @@ function parseConfig(o: Obj, origin: ConfigOrigin, vars: Readonly<Record<string,
     throw projectError(file, `${w}.materialized '${materialized}' is not one of ${MATERIALIZATIONS.join(', ')}${didYouMean(closestName(materialized, MATERIALIZATIONS))}`);
   }
   const engine = (optionalString(o.engine, file, `${w}.engine`) ?? 'duckdb') as ComputeEngine;
-  if (!(ENGINES as readonly string[]).includes(engine)) throw projectError(file, `${w}.engine '${engine}' is not one of ${ENGINES.join(', ')}`);
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw projectError(file, `${w}.engine '${engine}' is not one of ${ENGINE_NAMES.join(', ')}`);
   let retention: RetentionSpec | undefined;
   if (o.retention !== undefined) {
     const r = expectObj(o.retention, file, `${w}.retention`);

@@ -6,9 +6,28 @@ import { stateDirOf } from './state-dir.js';
 import { checkYamlShape, expectObj, optionalNumber, optionalString, readYamlFile, type Obj } from './yaml-file.js';
 import { PROFILES_SHAPES } from './yaml-shapes.js';
 
+interface CommonTargetConfig {
+  readonly name: string;
+  readonly schema: string;
+  readonly threads: number;
+  readonly duckdb: DuckDbConfig;
+  /** The Spark cluster of models with `engine: spark`; undefined when profiles.yml has no spark: block. */
+  readonly spark?: SparkConfig;
+  readonly stateDir: string;
+}
+
 export type TargetConfig =
-  | { readonly type: 'pglite'; readonly name: string; readonly path: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string }
-  | { readonly type: 'postgres'; readonly name: string; readonly url: string; readonly schema: string; readonly threads: number; readonly duckdb: DuckDbConfig; readonly stateDir: string };
+  | (CommonTargetConfig & { readonly type: 'pglite'; readonly path: string })
+  | (CommonTargetConfig & { readonly type: 'postgres'; readonly url: string });
+
+export interface SparkConfig {
+  /** `sc://host:port[/;params]` (may carry a token in its params: never printed whole). */
+  readonly connect: string;
+  /** Spark SQL conf set on the session. */
+  readonly conf: Readonly<Record<string, string>>;
+  /** Absolute folder the cluster writes results to and tm reads them from; each run has its own folder in it. */
+  readonly output: string;
+}
 
 export interface DuckDbConfig {
   readonly memoryLimit: string;
@@ -35,18 +54,20 @@ export async function loadTargetConfig(projectDir: string, requested: string | u
   const value = (key: string): string | undefined =>
     envSetting(t[key], display, `${where}.${key}`, (vars) => `target '${name}' needs env var ${vars} for ${key} (profiles.yml ${where}.${key})`);
   const duckdb = duckDbConfig({ ...expectObj(raw.duckdb, display, 'duckdb'), ...expectObj(t.duckdb, display, `${where}.duckdb`) }, projectDir, display);
+  const sparkBlock = raw.spark === undefined && t.spark === undefined ? undefined : { ...expectObj(raw.spark, display, 'spark'), ...expectObj(t.spark, display, `${where}.spark`) };
+  const spark = sparkBlock && sparkConfig(sparkBlock, projectDir, display);
   const schema = value('schema') || 'public';
   const stateDir = stateDirOf(projectDir);
   const type = optionalString(t.type, display, `${where}.type`);
   if (type === 'pglite') {
     const dataPath = path.resolve(projectDir, value('path') ?? '.tm/pglite');
-    return { type, name, path: dataPath, schema, threads: 1, duckdb, stateDir };
+    return { type, name, path: dataPath, schema, threads: 1, duckdb, spark, stateDir };
   }
   if (type === 'postgres') {
     const url = value('url');
     if (!url) throw new TmError(`target '${name}' has no url (profiles.yml ${where}.url)`);
     const threads = optionalNumber(t.threads, display, `${where}.threads`) ?? 4;
-    return { type, name, url, schema, threads, duckdb, stateDir };
+    return { type, name, url, schema, threads, duckdb, spark, stateDir };
   }
   throw projectError(display, `${where}.type must be 'postgres' or 'pglite', got '${String(type)}'`);
 }
@@ -64,6 +85,17 @@ function duckDbConfig(o: Obj, projectDir: string, display: string): DuckDbConfig
     // 150 MB at 1.45 GiB in the same time (562 s against 551 s).
     batchInputBytes: batchInput !== undefined ? sizeInBytes(batchInput, display, 'duckdb.batch_input') : sizeInBytes(memoryLimit, display, 'duckdb.memory_limit') / 4,
   };
+}
+
+function sparkConfig(o: Obj, projectDir: string, display: string): SparkConfig {
+  const text = (key: string): string | undefined => envSetting(o[key], display, `spark.${key}`, (vars) => `spark.${key} needs env var ${vars} (profiles.yml)`);
+  const connect = text('connect');
+  const output = text('output');
+  if (!connect || !output) throw projectError(display, `spark: needs connect (e.g. sc://127.0.0.1:15002) and output (a folder the cluster and tm both reach)`);
+  const conf = Object.fromEntries(
+    Object.entries(expectObj(o.conf, display, 'spark.conf')).map(([key, v]) => [key, typeof v === 'string' ? envSetting(v, display, `spark.conf.${key}`, (vars) => `spark.conf.${key} needs env var ${vars} (profiles.yml)`) ?? '' : String(v)]),
+  );
+  return { connect, conf, output: path.resolve(projectDir, output) };
 }
 
 /**

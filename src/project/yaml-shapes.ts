@@ -2,6 +2,7 @@
  * The shapes of tm's keyed YAML files. The loaders check every file against these (yaml-shape.ts) and
  * `npm run schemas` writes `schemas/<id>.schema.json` from them.
  */
+import { ENGINE_NAMES } from '../engines/compute/traits.js';
 import { CHART_FORMS, TIME_GRAINS } from '../manifest/dashboard-types.js';
 import { toJsonSchema, type Shape, type ShapeDocument } from './yaml-shape.js';
 
@@ -34,7 +35,6 @@ const freshness: Shape = mapping({
 }, [], 'Thresholds on the lags tm status and tm source freshness report.');
 
 export const MATERIALIZATIONS = ['replace', 'upsert', 'snapshot', 'append', 'temp'] as const;
-export const ENGINES = ['duckdb', 'postgres'] as const;
 
 const hotOnly = 'upsert, snapshot, append: ';
 
@@ -45,7 +45,7 @@ export const MODEL_CONFIG_SHAPE: Shape = {
   description: 'Known keys only (a materialization\'s own keys are refused on another kind, at load); free values for templates go under meta.',
   keys: {
     materialized: { type: 'enum', values: MATERIALIZATIONS, description: 'replace (default): rebuilt and swapped in; upsert/append/snapshot: incremental; temp: DuckDB only, for this run.' },
-    engine: { type: 'enum', values: ENGINES, description: 'Where the SQL runs (default: duckdb).' },
+    engine: { type: 'enum', values: ENGINE_NAMES, description: 'Where the SQL runs (default: duckdb); spark needs a spark: block in profiles.yml.' },
     tags: stringOrList,
     unique_key: stringOrList,
     snapshot_key: str(),
@@ -161,6 +161,17 @@ const duckdbSettings: Shape = {
   },
 };
 
+const sparkSettings: Shape = {
+  type: 'mapping',
+  nullable: true,
+  description: 'The Spark cluster models with engine: spark run on (a target\'s own block overrides the file\'s).',
+  keys: {
+    connect: text('Spark Connect address, e.g. sc://127.0.0.1:15002; may read the environment.'),
+    output: text('Folder the cluster writes results to and tm reads them from (both must reach it), relative to the project.'),
+    conf: { type: 'dictionary', nullable: true, values: { type: 'scalar', of: ['string', 'number', 'boolean'] }, description: 'Spark SQL conf set on the session (the time zone is UTC unless given).' },
+  },
+};
+
 export const PROFILES_SHAPES: ShapeDocument = {
   id: 'profiles',
   title: 'tm profiles.yml',
@@ -168,10 +179,12 @@ export const PROFILES_SHAPES: ShapeDocument = {
   root: mapping({
     default_target: str('Target used without --target (default: the first).'),
     duckdb: ref('duckdb'),
+    spark: ref('spark'),
     targets: { type: 'dictionary', minKeys: 1, values: ref('target') },
   }, ['targets']),
   definitions: {
     duckdb: duckdbSettings,
+    spark: sparkSettings,
     target: {
       type: 'mapping',
       required: ['type'],
@@ -183,6 +196,7 @@ export const PROFILES_SHAPES: ShapeDocument = {
         schema: str('Schema of the models\' tables (default: public).'),
         threads: { type: 'number', minimum: 1, description: 'postgres: models built at once (default: 4).' },
         duckdb: ref('duckdb'),
+        spark: ref('spark'),
       },
     },
   },

@@ -4,7 +4,7 @@ import { action } from '../action.js';
 import { commonOptions, withCommon, type GlobalFlags } from '../options.js';
 
 export function registerDebugCommand(program: Command): void {
-  withCommon(program.command('debug').description('check the project, the profile, the target connection and DuckDB')).action(
+  withCommon(program.command('debug').description('check the project, the profile, the target connection, DuckDB and Spark (when configured or used)')).action(
     action(async (flags: GlobalFlags) => {
       const { debug } = await import('../../api/debug.js');
       const checks = await debug(commonOptions(flags));

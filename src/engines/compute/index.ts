@@ -7,10 +7,11 @@ import { openDuckDb, type DuckDbSettings } from '../duckdb.js';
 import type { Target } from '../target.js';
 import { duckDbEngine } from './duckdb.js';
 import { inTargetEngine } from './in-target.js';
+import { sparkEngine, type SparkSettings } from './spark.js';
 import { ENGINE_NAMES, sourceEngineTraits } from './traits.js';
 import type { ComputeEngine, EngineName, EngineTable } from './types.js';
 
-export type { EngineTable };
+export type { EngineTable, SparkSettings };
 
 /**
  * The engine that reads sources, on its own, outside a run: `tm init` writes its sample Parquet with it,
@@ -20,13 +21,28 @@ export async function openSourceEngine(settings: DuckDbSettings): Promise<Comput
   return duckDbEngine(await openDuckDb(settings));
 }
 
-/** Opens the engines of one run: a DuckDB with `duckdb` settings, and the target for the in-target engine. */
-export async function openEngineTable(duckdb: DuckDbSettings, target: Target): Promise<EngineTable> {
+/** `tm debug`: connects to the Spark cluster of profiles.yml and says its version (closes the session). */
+export async function checkSpark(connect: string, conf: Readonly<Record<string, string>>): Promise<string> {
+  const engine = sparkEngine({ connect, conf, runOutput: '' }, undefined);
+  try {
+    return (await engine.ready?.()) ?? '';
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * Opens the engines of one run: a DuckDB with `duckdb` settings, the target for the in-target engine, and
+ * Spark when profiles.yml has a spark: block (connected on first use or by `ready()`).
+ */
+export async function openEngineTable(duckdb: DuckDbSettings, target: Target, spark?: SparkSettings): Promise<EngineTable> {
   const duck = await openDuckDb(duckdb);
-  const engines = new Map<EngineName, ComputeEngine>([duckDbEngine(duck), inTargetEngine(target)].map((e) => [e.traits.name, e]));
+  const opened = [duckDbEngine(duck), inTargetEngine(target), ...(spark ? [sparkEngine(spark, duck)] : [])];
+  const engines = new Map<EngineName, ComputeEngine>(opened.map((e) => [e.traits.name, e]));
   return {
     get(name) {
       const engine = engines.get(name);
+      if (name === 'spark' && !engine) throw new TmError(`engine 'spark' needs a spark: block in profiles.yml (connect: sc://host:port, output: a folder the cluster and tm both reach)`, 2);
       if (!engine) throw new TmError(`unknown compute engine '${name}' (known: ${ENGINE_NAMES.join(', ')})`);
       return engine;
     },
@@ -34,8 +50,9 @@ export async function openEngineTable(duckdb: DuckDbSettings, target: Target): P
     interrupt: () => {
       for (const e of engines.values()) e.interrupt();
     },
-    close: () => {
-      for (const e of engines.values()) e.close();
+    close: async () => {
+      // DuckDB last: the Spark engine reads its results through it.
+      for (const e of [...engines.values()].reverse()) await e.close();
     },
   };
 }

@@ -152,15 +152,25 @@ export interface ComputeSession extends SqlSession {
   keep(name: string, sql: string, as: 'table' | 'view', heavy: ComputeRequest['heavy']): Promise<number | undefined>;
   /** Copies a target relation's rows into the store (`{{this_rows}}`, models built by earlier runs). Only `run` stores. */
   importTargetRows(copy: TargetRowsImport): Promise<void>;
+  /**
+   * An engine other than the source engine: makes a prepared source (`relation` in the source engine) readable
+   * as `into` (traits.ts handedSourceName), which `{{source}}` renders on this engine.
+   */
+  importSourceRows?(relation: string, into: string): Promise<void>;
 }
 
 /** An opened engine: sessions, and a way to stop what runs on them. */
 export interface ComputeEngine {
   readonly traits: EngineTraits;
   connect(): Promise<ComputeSession>;
+  /**
+   * Reaches a remote engine before the run's first model (a run fails fast, exit 2, when it cannot); engines
+   * opened with the run need nothing.
+   */
+  ready?(): Promise<string | undefined>;
   /** Interrupts the statements running on every session (a run cancelled by a signal). */
   interrupt(): void;
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 /** The engines of a run, by the name `engine:` gives (opened by engines/compute/index.ts). */
@@ -171,5 +181,5 @@ export interface EngineTable {
   readonly sources: ComputeEngine;
   /** Interrupts every engine's statements in flight (a cancelled run). */
   interrupt(): void;
-  close(): void;
+  close(): Promise<void>;
 }
