@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench -- [options]
   --s3-full            s3 section: upload the whole stream whatever it takes
   --dashboards-schema <s>  dashboards section: chart the marts already in this schema (no hot/cold run)
   --quick              peers, spark sections: a small generated stream (about a minute) instead of the TripClick-scale one
-  --soak-minutes <n>   soak section: how long the hot loop runs (default 10)
+  --soak-minutes <n>   soak section: how long the hot loop runs (default 16)
 env: TM_PG_URL (default ${DEFAULT_PG_URL}), TM_BENCH_DIR (default .tm/bench)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(6)} ${s.title}`).join('\n')}`;

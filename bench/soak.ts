@@ -1,10 +1,10 @@
 /**
  * Section `soak`: `tm run --select hot --every 200ms` as a child process for `--soak-minutes` (default
- * 10) while a file lands every second, each 10 stream minutes after the last (50 events of one minute):
- * the 48-hour window is full after 288 files, and the loop then runs thousands of cycles more. Every 10
- * seconds it samples the child's resident memory (/proc/<pid>/status VmRSS), its open files
- * (/proc/<pid>/fd) and its PostgreSQL connections (its TCP sockets to the server's port). Target: once
- * the window is full, each stays within 10% of its value at that point.
+ * 16) while a file lands every second, each 10 stream minutes after the last (50 events of one minute):
+ * the 48-hour window is full after 288 files, its cache after 720, and the loop then runs thousands of
+ * cycles more. Every 10 seconds it samples the child's resident memory (/proc/<pid>/status VmRSS), its
+ * open files (/proc/<pid>/fd) and its PostgreSQL connections (its TCP sockets to the server's port).
+ * Target: once the cache is full, each stays within 10% of its value then (medians of a minute of samples).
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, readlink, rm } from 'node:fs/promises';
@@ -16,6 +16,13 @@ import type { BenchSection, SectionResult, TargetCheck } from './types.js';
 const FILE_EVERY_MS = 1_000;
 const STREAM_MINUTES_PER_FILE = 10;
 const WINDOW_FILES = (48 * 60) / STREAM_MINUTES_PER_FILE;
+const FILES_PER_DAY = (24 * 60) / STREAM_MINUTES_PER_FILE;
+/**
+ * The window cache keeps whole days, from two days before the window's first day (observe-run's
+ * evictBefore): it holds 4 to 5 days of files, and stops growing once its first days are evicted,
+ * 5 stream days in (720 files), not when the 48-hour window is full (288).
+ */
+const CACHE_FULL_FILES = WINDOW_FILES + 3 * FILES_PER_DAY;
 const SAMPLE_EVERY_MS = 10_000;
 
 interface Sample {
@@ -68,7 +75,7 @@ export const soakSection: BenchSection = {
   name: 'soak',
   title: 'hot --every loop soak: memory, open files and PostgreSQL connections once the 48-hour window is full',
   async run(ctx) {
-    const minutes = Number(ctx.options['soak-minutes'] ?? 10);
+    const minutes = Number(ctx.options['soak-minutes'] ?? 16);
     const root = path.join(ctx.benchDir, `soak-${ctx.runTag}`, 'stream');
     const schema = `${ctx.runTag}_soak`;
     await freshSchema(ctx.pgUrl, schema);
@@ -120,13 +127,25 @@ export const soakSection: BenchSection = {
       if (!ctx.keepSchemas) await dropSchemaFamilies(ctx.pgUrl, [schema]);
       await rm(path.dirname(root), { recursive: true, force: true });
     }
-    const full = samples.find((s) => s.files >= WINDOW_FILES + 30) ?? samples[Math.floor(samples.length / 2)];
+    // Each figure is the median of a minute of samples (RSS saws by ±15 MiB between V8's collections,
+    // and a connection opens for a moment now and then): the first minute once the window's cache is
+    // full, against the last minute.
+    const fullIndex = samples.findIndex((s) => s.files >= CACHE_FULL_FILES + 30);
+    const full = fullIndex >= 0 ? samples[fullIndex] : samples[Math.floor(samples.length / 2)];
     const last = samples[samples.length - 1];
-    const growth = (a: number, b: number) => (a > 0 ? (b - a) / a : 0);
-    const targets: TargetCheck[] = full && last ? [
-      { name: 'RSS growth after the window is full (%)', value: 100 * growth(full.rssMiB, last.rssMiB), limit: 10, pass: growth(full.rssMiB, last.rssMiB) <= 0.1 },
-      { name: 'open files growth after the window is full (%)', value: 100 * growth(full.fds, last.fds), limit: 10, pass: growth(full.fds, last.fds) <= 0.1 },
-      { name: 'PostgreSQL connections growth after the window is full (%)', value: 100 * growth(full.pgConnections, last.pgConnections), limit: 10, pass: growth(full.pgConnections, last.pgConnections) <= 0.1 },
+    const minuteFrom = (from: Sample | undefined) => (from ? samples.filter((s) => s.seconds >= from.seconds && s.seconds < from.seconds + 60) : []);
+    const first = minuteFrom(full);
+    const end = last ? samples.filter((s) => s.seconds > last.seconds - 60) : [];
+    const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const growth = (pick: (s: Sample) => number) => {
+      const a = median(first.map(pick));
+      return a > 0 ? (median(end.map(pick)) - a) / a : 0;
+    };
+    const overlap = first.length > 0 && end.length > 0 && end[0].seconds >= first[first.length - 1].seconds;
+    const targets: TargetCheck[] = overlap ? [
+      { name: 'RSS growth after the window is full (%, median of a minute)', value: 100 * growth((s) => s.rssMiB), limit: 10, pass: growth((s) => s.rssMiB) <= 0.1 },
+      { name: 'open files growth after the window is full (%, median of a minute)', value: 100 * growth((s) => s.fds), limit: 10, pass: growth((s) => s.fds) <= 0.1 },
+      { name: 'PostgreSQL connections growth after the window is full (%, median of a minute)', value: 100 * growth((s) => s.pgConnections), limit: 10, pass: growth((s) => s.pgConnections) <= 0.1 },
     ] : [];
     const perMinute = samples.filter((s, i) => i === 0 || Math.floor(s.seconds / 60) !== Math.floor(samples[i - 1].seconds / 60));
     const result: SectionResult = {
@@ -138,7 +157,9 @@ export const soakSection: BenchSection = {
       figures: { minutes, cycles, failedCycles: failed, files, windowFullAt: full, samples },
       targets,
       problems: failed ? [`${failed} cycles failed`] : [],
-      notes: [`window full after ${WINDOW_FILES} files; growth measured from ${full?.seconds ?? '-'}s to ${last?.seconds ?? '-'}s`],
+      notes: [overlap
+        ? `window full after ${WINDOW_FILES} files, its cache after ${CACHE_FULL_FILES}; growth measured from the minute from ${full.seconds}s to the minute to ${last.seconds}s`
+        : `the window's cache is full after ${CACHE_FULL_FILES} files: the loop did not run two minutes past it (more --soak-minutes)`],
       errors,
     };
     return result;

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { maskSecrets } from '../compile/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { runFreshness, type LagSummary, type RunFreshness } from '../artifacts/run-freshness.js';
-import { sourceSummary, writeRunResults, type NodeResult } from '../artifacts/run-results.js';
+import { sourceSummary, writeRunResults, writeRunResultsSync, type NodeResult, type RunResults } from '../artifacts/run-results.js';
 import { renderModelSql } from '../compile/render-model.js';
 import type { TemplateEnv } from '../compile/template-env.js';
 import { errorMessage, EXIT_FAILED, EXIT_OK } from '../core/errors.js';
-import { startRunRecord } from '../core/cancel.js';
+import { cancelRequested, committedModels, startRunRecord } from '../core/cancel.js';
+import { beforeForcedExit } from '../core/signals.js';
 import { elapsedSince, type Log } from '../core/progress.js';
 import { executePlan, type TestRunner } from '../execute/run-plan.js';
 import { topologicalOrder } from '../graph/build-graph.js';
@@ -204,48 +205,78 @@ async function readyEngines(engines: EngineTable, plan: RunPlan, log: Log): Prom
   }
 }
 
-/** Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen, write run_results.json. */
+/**
+ * Read the deferred sources, quarantine, execute the plan (its tests run by `tests`), remember what was seen,
+ * write run_results.json. The file is written however the run ends: finished, failed (an engine out of
+ * reach, a source read or the quarantine), interrupted, or exiting at once (the signal deadline) with the
+ * models committed so far.
+ */
 export async function executeRun(planned: PlannedRun, extra: { readonly command: string; readonly tests?: TestRunner; readonly extraResults?: () => readonly NodeResult[] }): Promise<{ results: NodeResult[]; freshness: RunFreshness }> {
   const { ctx, runtime, observation, log } = planned;
-  await readyEngines(runtime.engines, planned.plan, log);
-  const { sources, plan } = await planned.ingest(planned.plan);
-  // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
-  // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
-  // the marts back. A failed quarantine still fails the run, once the models are done.
-  const [quarantine, models] = await Promise.allSettled([
-    quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
-    executePlan({
-      plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
-      engineTemplates: async (engine) => planned.engineTemplates.get(engine) ?? templatesFor(ctx.manifest, engine),
-      sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
-    }),
-  ]);
-  if (models.status === 'rejected') throw models.reason;
-  if (quarantine.status === 'rejected') throw quarantine.reason;
-  const quarantined = quarantine.value;
-  const modelResults = models.value;
-  for (const [i, step] of plan.steps.entries()) {
-    const write = stateWriteOf(step);
-    if (write && modelResults[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], write);
-  }
-  // The definition each model last ran with here (built, or checked with nothing to do), for `state:modified` from another target.
-  // A failure to record them costs a false `modified` later, not the run: said in one line.
-  const ran = plan.steps.filter((_, i) => modelResults[i]?.status === 'success').map((step) => step.model);
-  await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId).catch((err: unknown) => log(`tm: could not record the models' fingerprints: ${errorMessage(err)}`));
-  const lags = runFreshness(plan, modelResults, observation.state.progress, planned.seen, ctx.graph);
-  const results = [...modelResults.map((r) => ({ ...r, ...lagFields(lags.models.get(r.name)) })), ...(extra.extraResults?.() ?? [])];
-  const seconds = elapsedSince(planned.started);
-  await writeRunResults(ctx.targetDir, {
+  let sources: ReadonlyMap<string, PreparedSource> = observation.prepared;
+  let quarantined: ReadonlyMap<string, unknown> | undefined;
+  let modelResults: readonly NodeResult[] | undefined;
+  let lags: RunFreshness | undefined;
+  const document = (error?: string): RunResults => ({
     command: extra.command,
     target: runtime.config.name,
     started_at: planned.startedAt.toISOString(),
-    elapsed_s: seconds,
-    results,
-    sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined.get(s.name), ...lagFields(lags.sources.get(s.name)) })),
+    elapsed_s: elapsedSince(planned.started),
+    results: [...(modelResults?.map((r) => ({ ...r, ...lagFields(lags?.models.get(r.name)) })) ?? notRun(planned.plan, error ?? 'not run')), ...(extra.extraResults?.() ?? [])],
+    sources: [...sources.values()].map((s) => ({ ...sourceSummary(s), quarantine: quarantined?.get(s.name), ...lagFields(lags?.sources.get(s.name)) })),
+    ...(error !== undefined ? { error } : {}),
   });
-  log(summaryLine('model', modelResults, seconds));
-  for (const line of failedModelsRecap(modelResults, plan.steps.map((s) => s.model))) log(line);
-  return { results, freshness: lags };
+  const unregister = beforeForcedExit(() => writeRunResultsSync(ctx.targetDir, document(`interrupted (${cancelRequested() ?? 'signal'}): the process exited before the run finished`)));
+  try {
+    await readyEngines(runtime.engines, planned.plan, log);
+    const ingested = await planned.ingest(planned.plan);
+    sources = ingested.sources;
+    const plan = ingested.plan;
+    // The excluded rows go to the quarantine table while the models run, on sessions of their own: neither
+    // reads what the other writes, and the quarantine's round trips (~25 ms of a hot cycle) no longer hold
+    // the marts back. A failed quarantine still fails the run, once the models are done.
+    const [quarantine, models] = await Promise.allSettled([
+      quarantineExcludedRows(runtime.target, runtime.engines.sources, ctx.manifest, sources, plan.values.run_started_at, log),
+      executePlan({
+        plan, manifest: ctx.manifest, graph: ctx.graph, target: runtime.target, engines: runtime.engines, templates: planned.templates,
+        engineTemplates: async (engine) => planned.engineTemplates.get(engine) ?? templatesFor(ctx.manifest, engine),
+        sources, threads: planned.threads, compiledDir: path.join(ctx.targetDir, 'compiled'), log, tests: extra.tests, deferred: planned.deferred,
+      }),
+    ]);
+    if (models.status === 'rejected') throw models.reason;
+    modelResults = models.value;
+    if (quarantine.status === 'rejected') throw quarantine.reason;
+    quarantined = quarantine.value;
+    const done = modelResults;
+    for (const [i, step] of plan.steps.entries()) {
+      const write = stateWriteOf(step);
+      if (write && done[i]?.status === 'success') rememberSeenFiles(runtime.target, observation.state.seen.get(step.model.name) ?? [], write);
+    }
+    // The definition each model last ran with here (built, or checked with nothing to do), for `state:modified` from another target.
+    // A failure to record them costs a false `modified` later, not the run: said in one line.
+    const ran = plan.steps.filter((_, i) => done[i]?.status === 'success').map((step) => step.model);
+    await recordFingerprints(runtime.target, ctx.manifest, ran, plan.runId).catch((err: unknown) => log(`tm: could not record the models' fingerprints: ${errorMessage(err)}`));
+    lags = runFreshness(plan, done, observation.state.progress, planned.seen, ctx.graph);
+    const results = document();
+    await writeRunResults(ctx.targetDir, results);
+    log(summaryLine('model', done, results.elapsed_s));
+    for (const line of failedModelsRecap(done, plan.steps.map((s) => s.model))) log(line);
+    return { results: [...results.results], freshness: lags };
+  } catch (err) {
+    const signal = cancelRequested();
+    await writeRunResults(ctx.targetDir, document(signal ? `interrupted (${signal})` : errorMessage(err))).catch(() => undefined);
+    throw err;
+  } finally {
+    unregister();
+  }
+}
+
+/** The plan's models when the run stopped before their results: those committed so far, and the others not run. */
+function notRun(plan: RunPlan, why: string): NodeResult[] {
+  const committed = new Set(committedModels());
+  return plan.steps.map((step) => committed.has(step.model.name)
+    ? { unique_id: step.model.uniqueId, name: step.model.name, kind: 'model', status: 'success', execution_time_s: 0, message: `committed before the run stopped: ${why}` }
+    : { unique_id: step.model.uniqueId, name: step.model.name, kind: 'model', status: 'skipped', execution_time_s: 0, message: `not committed: ${why}` });
 }
 
 /** The execution's first step: the source reads the plan deferred. */

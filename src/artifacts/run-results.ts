@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PreparedSource } from '../sources/prepare-source.js';
 import { writeJsonAtomic } from './write-json.js';
@@ -29,14 +30,26 @@ export interface RunResults {
   readonly elapsed_s: number;
   readonly results: readonly NodeResult[];
   readonly sources?: readonly unknown[];
+  /** Why the run stopped before it finished (a signal, a failed source read or quarantine). */
+  readonly error?: string;
 }
 
 /** `target/run_results.json`, written atomically. */
 export async function writeRunResults(targetDir: string, run: RunResults): Promise<void> {
-  await writeJsonAtomic(path.join(targetDir, 'run_results.json'), {
-    metadata: { schema: RUN_RESULTS_SCHEMA, generated_at: new Date().toISOString() },
-    ...run,
-  });
+  await writeJsonAtomic(path.join(targetDir, 'run_results.json'), resultsDocument(run));
+}
+
+/** The same, synchronously: for a process exiting at once. */
+export function writeRunResultsSync(targetDir: string, run: RunResults): void {
+  const file = path.join(targetDir, 'run_results.json');
+  mkdirSync(targetDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(resultsDocument(run), null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+function resultsDocument(run: RunResults): Record<string, unknown> {
+  return { metadata: { schema: RUN_RESULTS_SCHEMA, generated_at: new Date().toISOString() }, ...run };
 }
 
 /** A prepared source in `run_results.json`: what was read and what its contract left out. */

@@ -3,6 +3,26 @@ import { cancelRequested, committedModels, requestCancel } from './cancel.js';
 /** How long a cancelled run may take to roll back and clean up before the process exits anyway (the promise is 5 s). */
 const DEADLINE_MS = 4_500;
 
+/** What must still happen when the process exits at once (synchronous: nothing else runs after it). */
+const lastWords = new Set<() => void>();
+
+/** Registers `write` to run just before a forced exit (the deadline, or a second signal); returns the function that unregisters it. */
+export function beforeForcedExit(write: () => void): () => void {
+  lastWords.add(write);
+  return () => lastWords.delete(write);
+}
+
+function exitNow(code: number): never {
+  for (const write of lastWords) {
+    try {
+      write();
+    } catch {
+      /* exiting anyway: what could not be written is not written */
+    }
+  }
+  process.exit(code);
+}
+
 export function signalExitCode(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? 130 : 143;
 }
@@ -47,14 +67,12 @@ export async function interruptible(work: () => Promise<number>, options: Interr
       return;
     }
     const pending = cancelRequested();
-    if (pending) {
-      process.exit(report(pending));
-    }
+    if (pending) exitNow(report(pending));
     write(`tm: ${signal} received: stopping (statements in flight cancelled; again to stop at once)`);
     void requestCancel(signal);
     setTimeout(() => {
       write(`tm: cleanup did not finish within ${DEADLINE_MS / 1000}s; exiting (the next run drops what is left)`);
-      process.exit(report(signal));
+      exitNow(report(signal));
     }, DEADLINE_MS).unref();
   };
   process.on('SIGINT', onSignal);

@@ -2,7 +2,7 @@ import type { SqlSession } from '../engines/compute/types.js';
 import { quoteFilePath, quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import { partitionProblems } from './partition-check.js';
 import type { SourceNode } from '../manifest/types.js';
-import { checkFileSchemas } from './file-schema.js';
+import { checkFileSchemas, familyOfDeclared, firstLine } from './file-schema.js';
 import type { SchemaMemo } from './schema-memo.js';
 import type { ListedFile, PartitionFilter, SourceLocation } from './types.js';
 import type { PartStat } from '../state/partition-state.js';
@@ -63,7 +63,20 @@ export interface RawRows {
   readonly inDuckDb?: boolean;
   /** `_tm_file` is a file number: this DuckDB table (`no`, `uri`) names the files. */
   readonly fileNames?: string;
+  /**
+   * The Parquet files `select` reads and their string columns: a file whose strings DuckDB cannot decode
+   * fails the query that reads it (only then, not its schema check), naming the file (see `withoutFailingFiles`).
+   */
+  readonly parquet?: { readonly files: readonly ReadFile[]; readonly stringColumns: readonly string[] };
 }
+
+/** A file as read: where DuckDB reads it, and its URI. */
+export interface ReadFile {
+  readonly local: string;
+  readonly uri: string;
+}
+
+export type SkippedFile = { readonly uri: string; readonly reason: string };
 
 export type RawReader = (duck: SqlSession, source: SourceNode, files: readonly ListedFile[]) => Promise<RawRows>;
 
@@ -75,9 +88,77 @@ export function sourceRelation(name: string): string {
 export async function prepareSource(duck: SqlSession, source: SourceNode, location: SourceLocation, options: PrepareOptions): Promise<PreparedSource> {
   const files = options.files ?? (await location.list(options.filter));
   const raw = quoteIdent(`__src_${source.name}__raw`);
-  const read = await (options.reader ?? parquetReader(location, options.schemas))(duck, source, files);
-  await duck.run(`CREATE OR REPLACE VIEW ${raw} AS ${read.select}`);
-  return describeSource(duck, source, files, read, options);
+  const reader = options.reader ?? parquetReader(location, options.schemas);
+  return withoutFailingFiles(files, async (usable, skipped) => {
+    const read = await reader(duck, source, usable);
+    await duck.run(`CREATE OR REPLACE VIEW ${raw} AS ${read.select}`);
+    const all = { ...read, unreadableFiles: [...read.unreadableFiles, ...skipped] };
+    return { read, result: () => describeSource(duck, source, files, all, options) };
+  }, duck);
+}
+
+/** Attempts at a read that keep failing on files DuckDB names (each attempt skips at least one more file). */
+const MAX_READ_ATTEMPTS = 20;
+
+/**
+ * Runs a read of `files`, and again without the files it failed on: a Parquet file whose schema is fine
+ * can still fail when its rows are decoded (strings that are not UTF-8, a corrupt page), and DuckDB then
+ * names it. Such a file is skipped with its reason like a file that cannot be opened, the others still
+ * read. After the first such failure the read's string columns are scanned file by file, so that many bad
+ * files cost one scan rather than one read each. `attempt` returns the read and what finishes it.
+ */
+export async function withoutFailingFiles<T>(
+  files: readonly ListedFile[],
+  attempt: (usable: readonly ListedFile[], skipped: readonly SkippedFile[]) => Promise<{ read: RawRows; result: () => Promise<T> }>,
+  duck: SqlSession,
+): Promise<T> {
+  const skipped = new Map<string, string>();
+  for (let n = 1; ; n++) {
+    const usable = skipped.size ? files.filter((f) => !skipped.has(f.uri)) : files;
+    const { read, result } = await attempt(usable, [...skipped].map(([uri, reason]) => ({ uri, reason })));
+    try {
+      return await result();
+    } catch (err) {
+      const named = read.parquet && n < MAX_READ_ATTEMPTS ? fileNamedBy(err, read.parquet.files) : undefined;
+      if (!named || !read.parquet) throw err;
+      skipped.set(named.uri, named.reason);
+      for (const bad of await undecodableFiles(duck, read.parquet.files.filter((f) => !skipped.has(f.uri)), read.parquet.stringColumns)) skipped.set(bad.uri, bad.reason);
+    }
+  }
+}
+
+/** The file (of `files`) an error names, DuckDB quoting its path, with the error as its reason. */
+function fileNamedBy(err: unknown, files: readonly ReadFile[]): SkippedFile | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const file = files.find((f) => message.includes(`"${f.local}"`));
+  if (!file) return undefined;
+  const reason = firstLine(message).replace(` in Parquet file "${file.local}"`, '').replace(/^Invalid Input Error: /, '');
+  return { uri: file.uri, reason: `cannot read Parquet: ${reason}` };
+}
+
+/**
+ * Files whose strings DuckDB cannot decode, found by reading only the string columns: one query over the
+ * files, restarted a little before each file it fails on (files are read roughly in order, a few at once).
+ * A file it misses still fails the real read, which then skips it too.
+ */
+async function undecodableFiles(duck: SqlSession, files: readonly ReadFile[], stringColumns: readonly string[]): Promise<SkippedFile[]> {
+  if (!stringColumns.length) return [];
+  const found = new Map<string, SkippedFile>();
+  let from = 0;
+  for (let n = 0; n <= files.length; n++) {
+    const rest = files.slice(from).filter((f) => !found.has(f.uri));
+    if (!rest.length) break;
+    try {
+      await duck.all(`SELECT ${stringColumns.map((c) => `count(${c})`).join(', ')} FROM read_parquet([${rest.map((f) => quoteFilePath(f.local)).join(', ')}], union_by_name = true)`);
+      break;
+    } catch (err) {
+      const bad = fileNamedBy(err, rest);
+      if (!bad) break; // another failure: the real read reports it
+      found.set(bad.uri, bad);
+      from = Math.max(from, files.findIndex((f) => f.uri === bad.uri) - 16);
+    }
+  }
+  return [...found.values()];
 }
 
 /** The default reader: fetches the files (remote ones into the download cache) and reads them with read_parquet. */
@@ -130,9 +211,13 @@ export async function readParquetRows(
   }
   const list = good.map((g) => quoteFilePath(g.local)).join(', ');
   const hive = source.hivePartitioning && !remote;
+  const stringColumns = source.columns
+    .filter((c) => familyOfDeclared(c.type) === 'string' && present.has(c.name) && !partitionColumns.has(c.name))
+    .map((c) => quoteIdent(c.name));
+  const parquet = { files: good, stringColumns };
   const read = `read_parquet([${list}], hive_partitioning = ${hive}, union_by_name = true, filename = '_tm_local', file_row_number = true)`;
   const needMap = remote || options.fileNumbers;
-  if (!needMap) return { select: `SELECT ${columnList}, r._tm_local AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r`, unreadableFiles };
+  if (!needMap) return { select: `SELECT ${columnList}, r._tm_local AS _tm_file, r.file_row_number AS _tm_row FROM ${read} r`, unreadableFiles, parquet };
   // The file names of a source's run table keep one name; a window cache's batches each get their own map.
   const fileMap = quoteIdent(options.fileNumbers ? `__src_${source.name}__file_names` : `__src_${source.name}__files_${fileMapSeq++}`);
   const partCols = remote ? [...partitionColumns] : [];
@@ -149,6 +234,7 @@ export async function readParquetRows(
     select: `SELECT ${columnList}, ${fileColumn} AS _tm_file, r.file_row_number AS _tm_row FROM ${from}`,
     unreadableFiles,
     fileNames: options.fileNumbers ? fileMap : undefined,
+    parquet,
   };
 }
 

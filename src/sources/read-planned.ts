@@ -1,4 +1,6 @@
 import type { ComputeEngine } from '../engines/compute/types.js';
+import { throwIfCancelled } from '../core/cancel.js';
+import { pausePoint } from '../core/pause-point.js';
 import { elapsedSince, type Log } from '../core/progress.js';
 import type { Manifest } from '../manifest/types.js';
 import type { PartStat } from '../state/partition-state.js';
@@ -36,6 +38,9 @@ export async function readPlannedSources(reads: readonly PlannedRead[], setup: P
   const prepared = new Map<string, PreparedSource>();
   const stats = new Map<string, readonly PartStat[]>();
   for (const planned of reads) {
+    const name = planned.kind === 'full' ? planned.source : planned.read.source;
+    await pausePoint('before-read', name);
+    throwIfCancelled(); // a signal before a read: nothing more is read
     if (planned.kind === 'full') {
       const source = setup.manifest.sources.get(planned.source)!;
       const listed = new Map([[source.name, planned.files]]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
-import { readParquetRows, type RawReader } from './prepare-source.js';
+import { readParquetRows, withoutFailingFiles, type RawReader, type RawRows } from './prepare-source.js';
 import { attachLocalDuckFile } from './local-duck-file.js';
 import type { ListedFile, SourceLocation } from './types.js';
 
@@ -109,18 +109,13 @@ export async function openSourceCache(duck: SqlSession, source: SourceNode, loca
           if (k) stale.push(f.uri);
           fresh.push(f);
         }
-        let unreadable: { uri: string; reason: string }[] = [];
-        let insert: string | undefined;
-        if (fresh.length) {
-          const read = await readParquetRows(session, src, fresh, await location.fetch(fresh));
-          unreadable = [...read.unreadableFiles];
+        // Fresh files are read into the cache in one transaction with the forgetting of stale ones; a file
+        // that fails when its rows are decoded is skipped (recorded with its problem) and the rest read again.
+        const problems = new Map<string, string>();
+        const writeFresh = async (read: RawRows | undefined) => {
           const partExpr = partColumn
             ? `regexp_extract(_tm_file, ${quoteLiteral(`(^|/)${escapeRegex(partColumn)}=([^/]*)/`)}, 2)`
             : `''`;
-          insert = `INSERT INTO ${events} SELECT ${cols}, _tm_file, ${partExpr} FROM (${read.select})`;
-        }
-        const problems = new Map(unreadable.map((u) => [u.uri, u.reason]));
-        if (stale.length || insert) {
           await session.run('BEGIN TRANSACTION');
           try {
             if (stale.length) {
@@ -128,7 +123,7 @@ export async function openSourceCache(duck: SqlSession, source: SourceNode, loca
               await session.run(`DELETE FROM ${events} WHERE _tm_file IN (${list})`);
               await session.run(`DELETE FROM ${files} WHERE uri IN (${list})`);
             }
-            if (insert) await session.run(insert);
+            if (read) await session.run(`INSERT INTO ${events} SELECT ${cols}, _tm_file, ${partExpr} FROM (${read.select})`);
             if (fresh.length) {
               const rows = fresh.map((f) => `(${quoteLiteral(f.uri)}, ${f.size}, ${quoteLiteral(f.version)}, ${quoteLiteral(partOf(f))}, ${problems.has(f.uri) ? quoteLiteral(problems.get(f.uri)!) : 'NULL'})`);
               await session.run(`INSERT INTO ${files} VALUES ${rows.join(', ')}`);
@@ -139,9 +134,20 @@ export async function openSourceCache(duck: SqlSession, source: SourceNode, loca
             memo = undefined;
             throw err;
           }
+        };
+        const locals = fresh.length ? await location.fetch(fresh) : [];
+        const localOf = new Map(fresh.map((f, i) => [f.uri, locals[i]]));
+        if (stale.length || fresh.length) {
+          await withoutFailingFiles(fresh, async (usable, skipped) => {
+            const read = usable.length ? await readParquetRows(session, src, usable, usable.map((f) => localOf.get(f.uri)!)) : undefined;
+            problems.clear();
+            for (const u of [...(read?.unreadableFiles ?? []), ...skipped]) problems.set(u.uri, u.reason);
+            return { read: read ?? { select: '', unreadableFiles: [] }, result: () => writeFresh(read) };
+          }, session);
           for (const uri of stale) memo?.delete(uri);
           for (const f of fresh) memo?.set(f.uri, { uri: f.uri, size: f.size, version: f.version, part: partOf(f), problem: problems.get(f.uri) ?? null });
         }
+        const unreadable = [...problems].map(([uri, reason]) => ({ uri, reason }));
         stats.filesRead += fresh.length;
         stats.filesForgotten += stale.length - fresh.filter((f) => byUri.has(f.uri)).length;
         for (const f of listed) {
