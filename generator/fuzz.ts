@@ -131,10 +131,8 @@ export async function generateFuzzStream(options: FuzzOptions): Promise<FuzzFile
         await write(kind, day, `SELECT dedup_key, event_ts, session_id, CASE WHEN document_id % 2 = 0 THEN 'NaN'::DOUBLE ELSE 'Infinity'::DOUBLE END AS document_id, url, title, doi, clinical_areas, keywords FROM (${events(day, prefix, perFile)})`, 0);
         break;
       case 'non_utf8': {
-        // A marker string written plainly (uncompressed), then overwritten in place with bytes that are not
-        // UTF-8: in the title, or (every other file) in the dedup key too, which the key index reads alone.
-        const inKey = b % (2 * kinds.length) >= kinds.length;
-        const file = await write(kind, day, events(day, inKey ? 'ZZZZZZZZ' : prefix, perFile, '', "'ZZZZZZZZ'"), 0);
+        // A marker string written plainly (uncompressed), then overwritten in place with bytes that are not UTF-8.
+        const file = await write(kind, day, events(day, prefix, perFile, '', "'ZZZZZZZZ'"), 0);
         const bytes = await readFile(file);
         const marker = Buffer.from('ZZZZZZZZ');
         for (let at = bytes.indexOf(marker); at >= 0; at = bytes.indexOf(marker, at + marker.length)) Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28]).copy(bytes, at);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SqlSession } from '../engines/compute/types.js';
 import { quoteIdent, quoteLiteral } from '../core/sql-quote.js';
 import type { SourceNode } from '../manifest/types.js';
-import { readParquetRows } from './prepare-source.js';
+import { readParquetRows, withoutFailingFiles } from './prepare-source.js';
 import { attachLocalDuckFile } from './local-duck-file.js';
 import type { SchemaMemo } from './schema-memo.js';
 import { fileIdentityKey, type FileIdentity, type ListedFile, type SourceLocation } from './types.js';
@@ -119,9 +119,15 @@ export async function openKeyIndex(
     async indexListed(files) {
       const fresh = files.filter((f) => !known.has(fileIdentityKey(f)));
       if (!fresh.length) return;
-      const read = await readParquetRows(duck, source, fresh, await location.fetch(fresh), { schemas });
+      const local = await location.fetch(fresh);
+      const localOf = new Map(fresh.map((f, i) => [f.uri, local[i]]));
+      // A file whose rows cannot be decoded (strings that are not UTF-8) is registered with no keys: the
+      // source step skips it too, naming why.
+      await withoutFailingFiles(fresh, async (usable) => {
+        const read = await readParquetRows(duck, source, usable, usable.map((f) => localOf.get(f.uri)!), { schemas });
+        return { read, result: () => insert(fresh, (map) => `SELECT m.fid, hash(r.${key}) FROM (${read.select}) r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`) };
+      }, duck);
       stats.filesRead += fresh.length;
-      await insert(fresh, (map) => `SELECT m.fid, hash(r.${key}) FROM (${read.select}) r JOIN ${map} m ON m.uri = r._tm_file WHERE r.${key} IS NOT NULL`);
     },
     async indexLoaded(table, fileNames, files) {
       // Plain joins: a scalar subquery in the join condition would make DuckDB pair every row with every file.
