@@ -123,7 +123,8 @@ export async function runTm(o: RunTmOptions): Promise<TmRun> {
     if (r.code !== 0) throw new TmRunError(r.code, r.signal, lines, r.stderr);
     const rssText = (await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
     const rssKb = Number(rssText);
-    const sourceLine = lines.find((l) => l.startsWith('source '));
+    // The source's read line (rows, valid, duplicates), not the clock line a run may print before it.
+    const sourceLine = lines.find((l) => l.startsWith('source ') && / valid, /.test(l));
     const models: ModelTiming[] = [];
     for (const l of lines) {
       const m = MODEL_LINE.exec(l);
