@@ -7,6 +7,7 @@ import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { lineInYamlEntry } from '../core/yaml-entry-line.js';
 import { pgContractViolation } from '../engines/compute/lossless-cast.js';
+import { statementPositionOf } from '../engines/compute/types.js';
 import { templatePositionOf } from './source-map.js';
 
 export interface ModelSqlContext {
@@ -70,15 +71,9 @@ function withContractLine(message: string, model: ModelSqlContext['model']): str
   return line === undefined ? message : message.replace(m[0], `column '${m[1]}' (contract: ${model.yamlPath}:${line}): value `);
 }
 
-/** PostgreSQL's `position` of an error in its statement (1-based): errors of the SQL's text have one. */
-export function positionOf(err: unknown): number | undefined {
-  const position = Number((err as { position?: unknown } | null)?.position);
-  return Number.isInteger(position) && position > 0 ? position : undefined;
-}
-
 /** PostgreSQL's `position` as a line and column of the rendered SQL. */
 function positionOfPg(err: unknown, ctx: ModelSqlContext): { line: number; column: number } | undefined {
-  const position = positionOf(err) ?? NaN;
+  const position = statementPositionOf(err) ?? NaN;
   const statement = ctx.statement ?? ctx.rendered;
   const start = statement.indexOf(ctx.rendered);
   const at = position - 1 - start;

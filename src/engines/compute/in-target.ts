@@ -7,7 +7,7 @@ import { TmError } from '../../core/errors.js';
 import { withSession, type Target } from '../target.js';
 import { pgContractGuard, pgContractViolation } from './lossless-cast.js';
 import { inTargetTraits } from './traits.js';
-import { ModelStatementError, type ComputeEngine, type ComputeSession } from './types.js';
+import { ModelStatementError, statementPositionOf, type ComputeEngine, type ComputeSession } from './types.js';
 
 export function inTargetEngine(target: Target): ComputeEngine {
   return {
@@ -33,7 +33,7 @@ function inTargetSession(target: Target): ComputeSession {
           const statement = `WITH inserted AS (INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${sql}) AS m${pgContractGuard(model.columns)} RETURNING 1) SELECT count(*)::int AS n FROM inserted`;
           // An error placed in the statement, or a contract's, is the model's SQL's: it is mapped back to the
           // model. Others (a broken unique key) are the materialization's to explain.
-          const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(hasPosition(err) || pgContractViolation(err) ? new ModelStatementError(err, statement) : err));
+          const rows = await into.query<{ n: number }>(statement).catch((err: unknown) => Promise.reject(statementPositionOf(err) !== undefined || pgContractViolation(err) ? new ModelStatementError(err, statement) : err));
           return rows[0]?.n ?? 0;
         },
         release: async () => undefined,
@@ -42,8 +42,4 @@ function inTargetSession(target: Target): ComputeSession {
     keep: (name) => refuse(`model '${name}' cannot be kept for the run`)(),
     importTargetRows: ({ into }) => refuse(`cannot import rows into '${into}'`)(),
   };
-}
-
-function hasPosition(err: unknown): boolean {
-  return Number((err as { position?: unknown } | null)?.position) > 0;
 }

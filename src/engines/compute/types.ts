@@ -55,6 +55,12 @@ export interface DescribedColumn {
   readonly type: string;
 }
 
+/** PostgreSQL's `position` of an error in its statement (1-based): errors of the SQL's text have one. */
+export function statementPositionOf(err: unknown): number | undefined {
+  const position = Number((err as { position?: unknown } | null)?.position);
+  return Number.isInteger(position) && position > 0 ? position : undefined;
+}
+
 /**
  * An engine's error on a statement that holds the model's SQL inside a wrapper (the in-target engine's
  * `INSERT ... SELECT`): positions in the error count in `statement`, so they can be mapped back to the model.
